@@ -1,0 +1,64 @@
+"""create_app: routers, error handlers, middleware, and the embedded worker."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from resim import __version__
+from resim.auth import api as auth_api
+from resim.auth import views as auth_views
+from resim.config import Settings
+from resim.deps import Deps, build_deps
+from resim.line import api as line_api
+from resim.line import views as line_views
+from resim.logs import configure
+from resim.tasks import make_worker
+from resim.web import errors, middleware
+from resim.web import views as web_views
+
+
+def create_app(settings: Settings | None = None, *, deps: Deps | None = None) -> FastAPI:
+    if deps is None:
+        deps = build_deps(settings or Settings())
+    configure(deps.settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if deps.settings.jobs.embedded_worker:
+            worker = make_worker(deps)
+            thread = threading.Thread(target=worker.run_forever, name="resim-worker", daemon=True)
+            thread.start()
+        yield
+        if worker is not None:
+            worker.stop()
+            thread.join(timeout=10)
+
+    app = FastAPI(
+        title="resim",
+        version=__version__,
+        description="Replace a lost, deleted or broken eSIM online, on the same number.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.deps = deps
+    errors.install(app)
+    middleware.install(app)
+    app.mount(
+        "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
+    )
+    app.include_router(auth_api.router)
+    app.include_router(line_api.router)
+    app.include_router(web_views.router)
+    app.include_router(web_views.tenant_router)
+    app.include_router(auth_views.router)
+    app.include_router(line_views.router)
+    return app

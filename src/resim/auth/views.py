@@ -1,0 +1,124 @@
+"""Sign-in pages: ask for a code by e-mail, then type it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from resim.auth import service
+from resim.auth.schemas import CodeRequest, CodeVerification
+from resim.errors import AppError
+from resim.tenant.models import Tenant
+from resim.web.context import DB, SESSION_COOKIE, client_ip, deps_of, language
+from resim.web.errors import STATUS, app_error_message
+from resim.web.forms import parse
+from resim.web.security import csrf, current_tenant, page_customer
+from resim.web.templating import render
+
+router = APIRouter(prefix="/{tenant}", include_in_schema=False)
+
+
+@router.get("/signin")
+def signin_page(
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: service.Principal | None = Depends(page_customer),
+) -> Response:
+    if who is not None:
+        return RedirectResponse(f"/{tenant.slug}/lines", status_code=303)
+    return render(request, "signin.html", {"email": "", "errors": {}})
+
+
+@router.post("/signin", dependencies=[Depends(csrf)])
+def signin_request(
+    request: Request,
+    email: str = Form(""),
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> Response:
+    parsed = parse(request, CodeRequest, {"email": email})
+    if isinstance(parsed, dict):
+        return render(request, "signin.html", {"email": email, "errors": parsed}, 422)
+    deps = deps_of(request)
+    try:
+        service.request_code(
+            session,
+            deps.settings,
+            tenant,
+            parsed.email,
+            ip=client_ip(request),
+            language=language(request),
+            now=deps.clock.now(),
+        )
+    except AppError as exc:
+        errors = {"email": app_error_message(request, exc)}
+        return render(request, "signin.html", {"email": email, "errors": errors}, STATUS[exc.kind])
+    session.commit()
+    return render(
+        request,
+        "signin_code.html",
+        {
+            "email": parsed.email,
+            "errors": {},
+            "code_minutes": deps.settings.security.signin_code_minutes,
+        },
+    )
+
+
+@router.post("/signin/code", dependencies=[Depends(csrf)])
+def signin_verify(
+    request: Request,
+    email: str = Form(""),
+    code: str = Form(""),
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> Response:
+    parsed = parse(request, CodeVerification, {"email": email, "code": code})
+    if isinstance(parsed, dict):
+        return render(request, "signin_code.html", {"email": email, "errors": parsed}, 422)
+    deps = deps_of(request)
+    result = service.verify_code(
+        session,
+        deps.settings,
+        tenant,
+        parsed.email,
+        parsed.code,
+        ip=client_ip(request),
+        now=deps.clock.now(),
+    )
+    session.commit()
+    if not isinstance(result, service.SignedIn):
+        errors = {"code": app_error_message(request, result)}
+        return render(
+            request,
+            "signin_code.html",
+            {"email": parsed.email, "errors": errors},
+            STATUS[result.kind],
+        )
+    response = RedirectResponse(f"/{tenant.slug}/lines", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        max_age=deps.settings.security.session_minutes * 60,
+        httponly=True,
+        secure=deps.settings.security.cookie_secure,
+        samesite="lax",
+        path=f"/{tenant.slug}",
+    )
+    return response
+
+
+@router.post("/signout", dependencies=[Depends(csrf)])
+def signout(
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: service.Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is not None:
+        service.sign_out(session, who.session_id, deps_of(request).clock.now())
+        session.commit()
+    response = RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=f"/{tenant.slug}")
+    return response

@@ -1,0 +1,180 @@
+"""The `resim` command: serve, worker, migrate, demo, import-lines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from resim.config import Settings
+
+app = typer.Typer(
+    help="resim: replace a lost, deleted or broken eSIM online.", no_args_is_help=True
+)
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        console.print(f"[red]Settings refused:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def migrate(check: Annotated[bool, typer.Option(help="Also run `alembic check`.")] = False) -> None:
+    """Upgrade the database to the latest schema."""
+    from resim.db.migrate import check as alembic_check
+    from resim.db.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.db.url)
+    console.print("database at the latest schema")
+    if check:
+        alembic_check(settings.db.url)
+        console.print("models and migrations agree")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    worker: Annotated[bool, typer.Option(help="Run the job worker in this process.")] = True,
+) -> None:
+    """Serve the portal, the JSON API and (by default) the job worker."""
+    import uvicorn
+
+    from resim.app import create_app
+
+    settings = _settings()
+    settings.jobs.embedded_worker = worker
+    console.print(f"resim on http://{host or settings.host}:{port or settings.port}/")
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="warning",
+        proxy_headers=False,
+    )
+
+
+@app.command("worker")
+def run_worker(
+    once: Annotated[bool, typer.Option(help="Run what is due, then stop.")] = False,
+) -> None:
+    """Run the job worker (several may run at once on PostgreSQL)."""
+    from resim.deps import build_deps
+    from resim.logs import configure
+    from resim.tasks import make_worker
+
+    settings = _settings()
+    configure(settings.log_level)
+    worker = make_worker(build_deps(settings))
+    if once:
+        outcomes = worker.run_until_idle()
+        console.print(f"{len(outcomes)} jobs run")
+        return
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        worker.stop()
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option(help="Do nothing if any tenant exists.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed of the data set.")] = 2026,
+) -> None:
+    """Load the demo data set: three operators, plans, a few hundred customers and lines."""
+    from resim.db.engine import make_engine, make_sessionmaker, transaction
+    from resim.demo.data import DEMO_ACCOUNTS, load
+    from resim.kit.clock import SystemClock
+    from resim.tenant import service as tenants
+
+    settings = _settings()
+    engine = make_engine(settings.db.url)
+    with transaction(make_sessionmaker(engine)) as session:
+        if tenants.all_tenants(session):
+            if if_empty:
+                console.print("demo data already loaded")
+                return
+            console.print("[red]The database already has tenants; demo data goes in an empty one.")
+            raise typer.Exit(1)
+        counts = load(session, now=SystemClock().now(), seed=seed)
+    console.print(
+        f"loaded {counts['tenants']} operators, {counts['customers']} customers, "
+        f"{counts['lines']} lines"
+    )
+    for slug, email in DEMO_ACCOUNTS:
+        console.print(f"  sign in at /{slug}/signin as {email}")
+
+
+@app.command("import-lines")
+def import_lines(
+    path: Annotated[Path, typer.Argument(help="CSV file, UTF-8, with a header row.")],
+    tenant: Annotated[str, typer.Option(help="The operator's slug.")],
+    dry_run: Annotated[bool, typer.Option(help="Check every row, write nothing.")] = False,
+) -> None:
+    """Import lines and their holders from CSV. Any rejected row: nothing is imported."""
+    from resim.audit.service import Actor
+    from resim.db.engine import make_engine, make_sessionmaker
+    from resim.errors import AppError
+    from resim.kit.clock import SystemClock
+    from resim.line import importing
+    from resim.tenant import service as tenants
+
+    settings = _settings()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        console.print(f"[red]Cannot read {path}: {exc}")
+        raise typer.Exit(2) from exc
+    rows, rejected = importing.parse_rows(text.splitlines(keepends=True))
+    sessions = make_sessionmaker(make_engine(settings.db.url))
+    with sessions() as session:
+        try:
+            found = tenants.get(session, tenant)
+        except AppError as exc:
+            console.print(f"[red]No operator '{tenant}'.")
+            raise typer.Exit(2) from exc
+        report = importing.ImportReport(rows=len(rows) + len(rejected), rejected=[])
+        if not rejected:
+            with Progress(
+                TextColumn("importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                disable=not sys.stderr.isatty(),
+            ) as progress:
+                task = progress.add_task("rows", total=len(rows))
+                report = importing.import_rows(
+                    session,
+                    found.id,
+                    rows,
+                    at=SystemClock().now(),
+                    actor=Actor("cli", "import"),
+                    progress=lambda n: progress.advance(task, n),
+                )
+            rejected = report.rejected or []
+        if rejected:
+            session.rollback()
+            for item in sorted(rejected, key=lambda r: r.row):
+                console.print(f"line {item.row}: {item.reason}")
+            console.print(f"[red]{len(rejected)} rows rejected; nothing imported.")
+            raise typer.Exit(1)
+        if dry_run:
+            session.rollback()
+            console.print(f"{report.imported} rows valid; dry run, nothing imported")
+            return
+        session.commit()
+    console.print(f"imported {report.imported} lines, {report.customers_created} new customers")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,122 @@
+"""Settings: one object, built once from the environment (prefix ``RESIM_``), passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
+
+
+class DbSettings(BaseModel):
+    url: str = Field(
+        "sqlite:///var/resim.sqlite3",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user:pw@host/db.",
+    )
+    echo: bool = Field(False, description="Log every SQL statement (development only).")
+    pool_size: int = Field(5, ge=1, le=100, description="PostgreSQL connections kept per process.")
+
+
+class JobsSettings(BaseModel):
+    embedded_worker: bool = Field(
+        True, description="Run a worker loop inside `resim serve` (the one-machine default)."
+    )
+    poll_seconds: float = Field(0.5, gt=0, le=60, description="Idle wait between job claims.")
+    max_attempts: int = Field(8, ge=1, le=100, description="Attempts before a job is parked.")
+    backoff_base_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles.")
+    backoff_max_seconds: float = Field(3600.0, gt=0, description="Longest retry delay.")
+    lease_seconds: int = Field(
+        300, ge=5, description="A claimed job whose worker is silent this long is claimed again."
+    )
+
+
+class EmailSettings(BaseModel):
+    backend: Literal["outbox", "smtp"] = Field(
+        "outbox", description="outbox: write messages to a folder shown in the UI; smtp: send."
+    )
+    outbox_dir: Path = Field(Path("var/outbox/email"), description="Where the outbox writes.")
+    sender: str = Field("resim <no-reply@resim.example>", description="From: header.")
+    smtp_host: str = Field("127.0.0.1", description="SMTP server host.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str | None = Field(None, description="SMTP user, if the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS.")
+    smtp_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one SMTP exchange.")
+
+
+class SmsSettings(BaseModel):
+    backend: Literal["outbox"] = Field("outbox", description="outbox only, for now.")
+
+
+class SmdpSettings(BaseModel):
+    backend: Literal["sandbox"] = Field("sandbox", description="sandbox only, for now.")
+
+
+class SecuritySettings(BaseModel):
+    secret_key: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET), description="Key for signing cookies and hashing codes."
+    )
+    cookie_secure: bool = Field(False, description="Send cookies over HTTPS only.")
+    session_minutes: int = Field(60, ge=5, le=24 * 60, description="A customer session's life.")
+    signin_code_minutes: int = Field(10, ge=1, le=60, description="A sign-in code's life.")
+    signin_code_max_tries: int = Field(5, ge=1, le=20, description="Wrong codes before lock.")
+    signin_per_address: int = Field(5, ge=1, description="Code requests per address a window.")
+    signin_per_ip: int = Field(30, ge=1, description="Sign-in attempts per IP a window.")
+    signin_window_minutes: int = Field(15, ge=1, description="The rate-limit window.")
+    idempotency_hours: int = Field(24, ge=1, description="How long POST answers are replayed.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RESIM_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    mode: Literal["development", "production"] = Field(
+        "development", description="production refuses SQLite, sandboxes and default secrets."
+    )
+    var_dir: Path = Field(Path("var"), description="Folder for the SQLite file and outboxes.")
+    host: str = Field("127.0.0.1", description="Address `resim serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `resim serve` listens on.")
+    demo: bool = Field(True, description="Show demo hints (accounts, outbox link) on pages.")
+    log_level: str = Field("INFO", description="Lowest level logged.")
+    db: DbSettings = Field(default_factory=DbSettings)  # type: ignore[arg-type]
+    jobs: JobsSettings = Field(default_factory=JobsSettings)  # type: ignore[arg-type]
+    email: EmailSettings = Field(default_factory=EmailSettings)  # type: ignore[arg-type]
+    sms: SmsSettings = Field(default_factory=SmsSettings)  # type: ignore[arg-type]
+    smdp: SmdpSettings = Field(default_factory=SmdpSettings)  # type: ignore[arg-type]
+    security: SecuritySettings = Field(default_factory=SecuritySettings)  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _production_is_real(self) -> Settings:
+        if self.mode != "production":
+            return self
+        problems = []
+        if self.db.url.startswith("sqlite"):
+            problems.append("RESIM_DB__URL must be PostgreSQL, not SQLite")
+        if self.email.backend == "outbox":
+            problems.append("RESIM_EMAIL__BACKEND must be smtp, not the outbox")
+        if self.sms.backend == "outbox":
+            problems.append("RESIM_SMS__BACKEND must be a real gateway, not the outbox")
+        if self.smdp.backend == "sandbox":
+            problems.append("RESIM_SMDP__BACKEND must be a real SM-DP+, not the sandbox")
+        secret = self.security.secret_key.get_secret_value()
+        if secret == DEFAULT_SECRET or len(secret) < 32:
+            problems.append("RESIM_SECURITY__SECRET_KEY must be set to 32 or more characters")
+        if not self.security.cookie_secure:
+            problems.append("RESIM_SECURITY__COOKIE_SECURE must be true")
+        if self.demo:
+            problems.append("RESIM_DEMO must be false")
+        if problems:
+            raise ValueError("production mode refused: " + "; ".join(problems))
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def secret_bytes(self) -> bytes:
+        return self.security.secret_key.get_secret_value().encode()

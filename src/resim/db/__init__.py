@@ -1,0 +1,1 @@
+"""Engine, sessions, the declarative base, portable types and migrations."""

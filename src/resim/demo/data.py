@@ -1,0 +1,356 @@
+"""A realistic demo data set: three operators, their plans, a few hundred holders and lines.
+
+Deterministic for a seed, and every identifier valid: Luhn ICCIDs, MOD 97 EIDs, IMSIs on
+MCC 222, codici fiscali that encode each holder's name, birth date, sex and birthplace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from resim.audit.service import Actor
+from resim.customer import service as customers
+from resim.customer.schemas import NewCustomer
+from resim.kit.codice_fiscale import CodiceFiscale
+from resim.kit.telecom import Eid, Iccid
+from resim.line import service as lines
+from resim.line.schemas import NewLine, ReactivateReason, SuspendReason
+from resim.tenant import service as tenants
+from resim.tenant.schemas import TenantBranding, TenantPolicy
+
+ACTOR = Actor("cli", "demo")
+
+# (tenant slug, e-mail) a newcomer can sign in with; shown on the home page in demo mode.
+DEMO_ACCOUNTS: list[tuple[str, str]] = [
+    ("aurora", "giulia.rossi@example.it"),
+    ("aurora", "wei.chen@example.com"),
+    ("lira", "marco.bianchi@example.it"),
+    ("viaggio", "sarah.miller@example.com"),
+]
+
+
+@dataclass(frozen=True)
+class TenantSpec:
+    slug: str
+    name: str
+    color: str
+    mnc: str
+    issuer: str
+    customers: int
+    plans: list[tuple[str, str, str, int, int]]  # code, name, billing, fee cents, GB
+    policy: TenantPolicy
+
+
+TENANTS = [
+    TenantSpec(
+        "aurora",
+        "Aurora Mobile",
+        "#0b5fff",
+        "54",
+        "54",
+        140,
+        [
+            ("START5", "Aurora Start 5 GB", "prepaid", 599, 5),
+            ("PLUS100", "Aurora Plus 100 GB", "prepaid", 999, 100),
+            ("BUSINESS", "Aurora Business Unlimited", "postpaid", 1999, 500),
+        ],
+        TenantPolicy(replacement_fee_cents=1000, redownload_cap=6),
+    ),
+    TenantSpec(
+        "lira",
+        "Lira Telecom",
+        "#7b1fa2",
+        "56",
+        "56",
+        110,
+        [
+            ("SMART", "Lira Smart 50 GB", "prepaid", 799, 50),
+            ("FAMIGLIA", "Lira Famiglia", "postpaid", 2499, 200),
+        ],
+        TenantPolicy(replacement_fee_cents=500, confirmation_window_minutes=120),
+    ),
+    TenantSpec(
+        "viaggio",
+        "Viaggio eSIM",
+        "#00897b",
+        "77",
+        "77",
+        60,
+        [
+            ("EU10", "Viaggio Europa 10 GB / 30 giorni", "prepaid", 1500, 10),
+            ("WORLD3", "Viaggio Mondo 3 GB / 15 giorni", "prepaid", 1200, 3),
+        ],
+        TenantPolicy(replacement_fee_cents=0, free_replacements_per_12_months=12),
+    ),
+]
+
+GIVEN_F = [
+    "Giulia",
+    "Francesca",
+    "Chiara",
+    "Sara",
+    "Martina",
+    "Alessia",
+    "Elena",
+    "Valentina",
+    "Federica",
+    "Anna",
+    "Laura",
+    "Silvia",
+    "Paola",
+    "Roberta",
+    "Ilaria",
+    "Beatrice",
+]
+GIVEN_M = [
+    "Marco",
+    "Luca",
+    "Andrea",
+    "Matteo",
+    "Alessandro",
+    "Davide",
+    "Francesco",
+    "Lorenzo",
+    "Simone",
+    "Giuseppe",
+    "Antonio",
+    "Stefano",
+    "Riccardo",
+    "Paolo",
+    "Tommaso",
+    "Nicola",
+]
+SURNAMES = [
+    "Rossi",
+    "Russo",
+    "Ferrari",
+    "Esposito",
+    "Bianchi",
+    "Romano",
+    "Colombo",
+    "Ricci",
+    "Marino",
+    "Greco",
+    "Bruno",
+    "Gallo",
+    "Conti",
+    "De Luca",
+    "Mancini",
+    "Costa",
+    "Giordano",
+    "Rizzo",
+    "Lombardi",
+    "Moretti",
+    "Barbieri",
+    "Fontana",
+    "Santoro",
+    "Mariani",
+    "Rinaldi",
+    "Caruso",
+    "Ferrara",
+    "Galli",
+    "Martini",
+    "Leone",
+]
+COMUNI = [
+    "H501",
+    "F205",
+    "F839",
+    "L219",
+    "G273",
+    "A944",
+    "D612",
+    "L736",
+    "A662",
+    "C351",
+    "D969",
+    "L424",
+    "B157",
+    "G224",
+    "H703",
+]
+ABROAD = [
+    ("Wei", "Chen", "M", "Z210"),
+    ("Li", "Wang", "F", "Z210"),
+    ("Sarah", "Miller", "F", "Z404"),
+    ("James", "Smith", "M", "Z114"),
+    ("Emma", "Brown", "F", "Z114"),
+    ("Jun", "Zhang", "M", "Z210"),
+]
+
+
+@dataclass(frozen=True)
+class Person:
+    given: str
+    family: str
+    sex: Literal["M", "F"]
+    birthplace: str
+    language: str
+
+
+def _people(rng: random.Random, count: int, slug: str) -> list[Person]:
+    fixed = {
+        "aurora": [
+            Person("Giulia", "Rossi", "F", "H501", "it"),
+            Person("Wei", "Chen", "M", "Z210", "zh"),
+        ],
+        "lira": [Person("Marco", "Bianchi", "M", "F205", "it")],
+        "viaggio": [Person("Sarah", "Miller", "F", "Z404", "en")],
+    }[slug]
+    people = list(fixed)
+    while len(people) < count:
+        if rng.random() < 0.08:
+            given, family, sex, place = rng.choice(ABROAD)
+            language = "zh" if place == "Z210" else "en"
+            people.append(Person(given, family, "M" if sex == "M" else "F", place, language))
+        elif rng.random() < 0.5:
+            people.append(
+                Person(rng.choice(GIVEN_F), rng.choice(SURNAMES), "F", rng.choice(COMUNI), "it")
+            )
+        else:
+            people.append(
+                Person(rng.choice(GIVEN_M), rng.choice(SURNAMES), "M", rng.choice(COMUNI), "it")
+            )
+    return people
+
+
+def _slugify(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalpha())
+
+
+def load(session: Session, *, now: dt.datetime, seed: int = 2026) -> dict[str, int]:
+    """Create the demo tenants, plans, customers and lines; returns counts."""
+    rng = random.Random(seed)
+    counts = {"tenants": 0, "customers": 0, "lines": 0}
+    for spec in TENANTS:
+        tenant = tenants.create(
+            session,
+            slug=spec.slug,
+            name=spec.name,
+            default_language="it",
+            at=now,
+            actor=ACTOR,
+            tenant_policy=spec.policy,
+            tenant_branding=TenantBranding(
+                display_name=spec.name, primary_color=spec.color, support_phone="+39 06 1234 5678"
+            ),
+        )
+        for code, name, billing, fee, gb in spec.plans:
+            tenants.add_plan(
+                session,
+                tenant,
+                code=code,
+                name=name,
+                billing=billing,
+                monthly_fee_cents=fee,
+                data_gb=gb,
+            )
+        counts["tenants"] += 1
+        used_emails: set[str] = set()
+        used_cf: set[str] = set()
+        serial = 0
+        for index, person in enumerate(_people(rng, spec.customers, spec.slug)):
+            birth = dt.date(rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28))
+            cf = CodiceFiscale.encode(
+                person.family, person.given, birth, person.sex, person.birthplace
+            )
+            if cf in used_cf:
+                continue
+            used_cf.add(cf)
+            base = f"{_slugify(person.given)}.{_slugify(person.family)}"
+            domain = "example.it" if person.language == "it" else "example.com"
+            email = (
+                f"{base}@{domain}"
+                if index < 2 or f"{base}@{domain}" not in used_emails
+                else f"{base}{index}@{domain}"
+            )
+            if email in used_emails:
+                email = f"{base}{index}@{domain}"
+            used_emails.add(email)
+            customer = customers.create(
+                session,
+                tenant.id,
+                NewCustomer(
+                    given_name=person.given,
+                    family_name=person.family,
+                    birth_date=birth,
+                    sex=person.sex,
+                    birthplace_code=person.birthplace,
+                    codice_fiscale=cf,
+                    email=email,
+                    alt_phone=f"+39 3{rng.randint(20, 99)} {rng.randint(1000000, 9999999)}"
+                    if rng.random() < 0.7
+                    else None,
+                    language=person.language,
+                ),
+                at=now - dt.timedelta(days=rng.randint(30, 2000)),
+                actor=ACTOR,
+            )
+            counts["customers"] += 1
+            line_count = 2 if index == 0 or rng.random() < 0.25 else 1
+            for _ in range(line_count):
+                serial += 1
+                code, _name, billing, fee, _gb = rng.choice(spec.plans)
+                msisdn = f"+393{rng.choice('1234579')}{rng.randint(0, 9)}{serial:07d}"
+                iccid = Iccid.build(f"8939{spec.issuer}{rng.randint(0, 9)}{serial:011d}")
+                imsi = f"222{spec.mnc}{serial:010d}"
+                eid = Eid.build(f"89049032{rng.randint(0, 10**10):010d}{serial:012d}")
+                created = now - dt.timedelta(days=rng.randint(20, 1500))
+                line = lines.create(
+                    session,
+                    tenant.id,
+                    customer.id,
+                    NewLine(
+                        msisdn=msisdn,
+                        iccid=iccid,
+                        imsi=imsi,
+                        eid=eid,
+                        plan_code=code,
+                        plan_valid_until=(now + dt.timedelta(days=rng.randint(-20, 330))).date()
+                        if billing == "prepaid"
+                        else None,
+                        billing=billing,  # type: ignore[arg-type]
+                        credit_cents=rng.randint(0, 4000) if billing == "prepaid" else 0,
+                    ),
+                    at=created,
+                    actor=ACTOR,
+                )
+                counts["lines"] += 1
+                roll = rng.random()
+                if roll < 0.15:  # lost once, found again
+                    at = created + dt.timedelta(days=rng.randint(1, 15))
+                    lines.suspend(
+                        session,
+                        tenant.id,
+                        customer.id,
+                        msisdn,
+                        SuspendReason.LOST,
+                        at=at,
+                        actor=Actor("customer", str(customer.id)),
+                    )
+                    lines.reactivate(
+                        session,
+                        tenant.id,
+                        customer.id,
+                        msisdn,
+                        ReactivateReason.FOUND,
+                        at=at + dt.timedelta(hours=rng.randint(1, 48)),
+                        actor=Actor("customer", str(customer.id)),
+                    )
+                elif roll < 0.22 and index > 1:  # suspended now, waiting for a replacement
+                    lines.suspend(
+                        session,
+                        tenant.id,
+                        customer.id,
+                        msisdn,
+                        SuspendReason.STOLEN,
+                        at=now - dt.timedelta(hours=rng.randint(1, 72)),
+                        actor=Actor("customer", str(customer.id)),
+                    )
+                del line
+    return counts

@@ -1,0 +1,77 @@
+"""Enqueue jobs in the caller's transaction; list and retry parked ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from resim.errors import Conflict, NotFound
+from resim.jobs.models import Job, JobStatus
+
+_NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
+
+
+def enqueue(
+    session: Session,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    at: dt.datetime,
+    tenant_id: uuid.UUID | None = None,
+    run_after: dt.datetime | None = None,
+) -> Job:
+    """Write a job row; it runs only if the caller's transaction commits."""
+    if not _NAME.match(name):
+        raise ValueError(f"job names are '<feature>.<action>', not {name!r}")
+    job = Job(
+        tenant_id=tenant_id,
+        name=name,
+        payload=payload,
+        status=JobStatus.QUEUED,
+        attempts=0,
+        run_after=run_after or at,
+        created_at=at,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get(session: Session, job_id: uuid.UUID) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound("JOB_NOT_FOUND", "This job does not exist.")
+    return job
+
+
+def parked(session: Session, limit: int = 100) -> list[Job]:
+    stmt = (
+        select(Job)
+        .where(Job.status == JobStatus.PARKED)
+        .order_by(Job.finished_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+    return {status.value: count for status, count in rows}
+
+
+def retry(session: Session, job_id: uuid.UUID, *, at: dt.datetime) -> Job:
+    """Put a parked job back in the queue, with a fresh count of attempts."""
+    job = get(session, job_id)
+    if job.status != JobStatus.PARKED:
+        raise Conflict("JOB_NOT_PARKED", "Only a parked job can be retried.")
+    job.status = JobStatus.QUEUED
+    job.attempts = 0
+    job.run_after = at
+    job.finished_at = None
+    session.flush()
+    return job

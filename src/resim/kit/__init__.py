@@ -1,0 +1,1 @@
+"""Pure helpers: identifiers, clock, crypto, money. Imports nothing of resim."""

@@ -1,0 +1,51 @@
+"""Line, profile and line-event queries, scoped to a tenant."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from resim.line.models import EsimProfile, Line, LineEvent
+
+
+def lines_of(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> list[Line]:
+    stmt = (
+        select(Line)
+        .where(Line.tenant_id == tenant_id, Line.customer_id == customer_id)
+        .order_by(Line.msisdn)
+    )
+    return list(session.scalars(stmt))
+
+
+def by_msisdn(session: Session, tenant_id: uuid.UUID, msisdn: str) -> Line | None:
+    stmt = select(Line).where(Line.tenant_id == tenant_id, Line.msisdn == msisdn)
+    return session.scalar(stmt)
+
+
+def lock_by_msisdn(session: Session, tenant_id: uuid.UUID, msisdn: str) -> Line | None:
+    """The line, locked for update until the transaction ends (serialises state changes)."""
+    stmt = select(Line).where(Line.tenant_id == tenant_id, Line.msisdn == msisdn).with_for_update()
+    return session.scalar(stmt)
+
+
+def profile_by_iccid(session: Session, tenant_id: uuid.UUID, iccid: str) -> EsimProfile | None:
+    stmt = select(EsimProfile).where(EsimProfile.tenant_id == tenant_id, EsimProfile.iccid == iccid)
+    return session.scalar(stmt)
+
+
+def iccid_taken(session: Session, iccid: str) -> bool:
+    return session.scalar(select(EsimProfile.id).where(EsimProfile.iccid == iccid)) is not None
+
+
+def recent_events(
+    session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID, limit: int
+) -> list[LineEvent]:
+    stmt = (
+        select(LineEvent)
+        .where(LineEvent.tenant_id == tenant_id, LineEvent.line_id == line_id)
+        .order_by(LineEvent.at.desc(), LineEvent.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

@@ -1,0 +1,229 @@
+"""Lines: their status, and the customer's one-tap suspension and reactivation.
+
+Step 1 of the process (PRODUCT.md): check the status; suspend a lost line at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from resim.audit import service as audit
+from resim.errors import Conflict, Invalid, NotFound
+from resim.line import repository
+from resim.line.models import (
+    DeviceState,
+    EsimProfile,
+    Line,
+    LineEvent,
+    LineEventKind,
+    LineState,
+    ProfileState,
+)
+from resim.line.schemas import NewLine, ReactivateReason, SuspendReason
+from resim.tenant import service as tenants
+from resim.tenant.models import Plan
+
+
+@dataclass(frozen=True)
+class LineOverview:
+    """Everything the status page shows of one line."""
+
+    line: Line
+    plan: Plan
+    profile: EsimProfile | None
+    events: list[LineEvent]
+
+
+def create(
+    session: Session,
+    tenant_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    data: NewLine,
+    *,
+    at: dt.datetime,
+    actor: audit.Actor,
+) -> Line:
+    """Register an existing line with its installed profile (import, demo, onboarding)."""
+    plan = tenants.plan_by_code(session, tenant_id, data.plan_code)
+    if plan is None:
+        raise Invalid("PLAN_NOT_FOUND", "This plan does not exist.", field="plan_code")
+    if repository.by_msisdn(session, tenant_id, data.msisdn) is not None:
+        raise Conflict("MSISDN_EXISTS", "This number is already registered.", field="msisdn")
+    if repository.iccid_taken(session, data.iccid):
+        raise Conflict("ICCID_EXISTS", "This ICCID is already registered.", field="iccid")
+    line = Line(
+        tenant_id=tenant_id,
+        customer_id=customer_id,
+        msisdn=data.msisdn,
+        iccid=data.iccid,
+        imsi=data.imsi,
+        eid=data.eid,
+        plan_id=plan.id,
+        plan_valid_until=data.plan_valid_until,
+        billing=data.billing,
+        credit_cents=data.credit_cents,
+        state=LineState(data.state),
+        state_changed_at=at,
+        created_at=at,
+    )
+    session.add(line)
+    session.flush()
+    session.add(
+        EsimProfile(
+            tenant_id=tenant_id,
+            line_id=line.id,
+            iccid=data.iccid,
+            imsi=data.imsi,
+            matching_id=None,
+            state=ProfileState.INSTALLED,
+            device_state=DeviceState.ENABLED if data.state == "active" else DeviceState.UNKNOWN,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    _event(session, line, LineEventKind.ACTIVATED, at, actor, None, {"imsi": data.imsi})
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="line.created",
+        subject_type="line",
+        subject_id=str(line.id),
+        at=at,
+        details={"msisdn": data.msisdn},
+    )
+    return line
+
+
+def overview(
+    session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID, events: int = 5
+) -> list[LineOverview]:
+    return [
+        _overview(session, line, events)
+        for line in repository.lines_of(session, tenant_id, customer_id)
+    ]
+
+
+def line_overview(
+    session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID, msisdn: str, events: int = 20
+) -> LineOverview:
+    return _overview(session, owned_line(session, tenant_id, customer_id, msisdn), events)
+
+
+def owned_line(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID, msisdn: str) -> Line:
+    """The customer's line with this number; someone else's line is simply not found."""
+    line = repository.by_msisdn(session, tenant_id, msisdn)
+    if line is None or line.customer_id != customer_id:
+        raise NotFound("LINE_NOT_FOUND", "You have no line with this number.")
+    return line
+
+
+def suspend(
+    session: Session,
+    tenant_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    msisdn: str,
+    reason: SuspendReason,
+    *,
+    at: dt.datetime,
+    actor: audit.Actor,
+) -> Line:
+    line = _locked_owned(session, tenant_id, customer_id, msisdn)
+    if line.state == LineState.SUSPENDED:
+        raise Conflict("LINE_ALREADY_SUSPENDED", "This line is already suspended.")
+    if line.state == LineState.CEASED:
+        raise Conflict("LINE_CEASED", "This line has been ceased.")
+    return _change_state(
+        session, line, LineState.SUSPENDED, LineEventKind.SUSPENDED, reason, at, actor
+    )
+
+
+def reactivate(
+    session: Session,
+    tenant_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    msisdn: str,
+    reason: ReactivateReason,
+    *,
+    at: dt.datetime,
+    actor: audit.Actor,
+) -> Line:
+    line = _locked_owned(session, tenant_id, customer_id, msisdn)
+    if line.state == LineState.ACTIVE:
+        raise Conflict("LINE_ALREADY_ACTIVE", "This line is already active.")
+    if line.state == LineState.CEASED:
+        raise Conflict("LINE_CEASED", "This line has been ceased.")
+    return _change_state(
+        session, line, LineState.ACTIVE, LineEventKind.REACTIVATED, reason, at, actor
+    )
+
+
+def _locked_owned(
+    session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID, msisdn: str
+) -> Line:
+    line = repository.lock_by_msisdn(session, tenant_id, msisdn)
+    if line is None or line.customer_id != customer_id:
+        raise NotFound("LINE_NOT_FOUND", "You have no line with this number.")
+    return line
+
+
+def _change_state(
+    session: Session,
+    line: Line,
+    state: LineState,
+    kind: LineEventKind,
+    reason: SuspendReason | ReactivateReason,
+    at: dt.datetime,
+    actor: audit.Actor,
+) -> Line:
+    previous = line.state
+    line.state = state
+    line.state_changed_at = at
+    _event(session, line, kind, at, actor, reason.value, {})
+    audit.record(
+        session,
+        tenant_id=line.tenant_id,
+        actor=actor,
+        action=f"line.{kind.value}",
+        subject_type="line",
+        subject_id=str(line.id),
+        at=at,
+        details={"from": previous.value, "to": state.value, "reason": reason.value},
+    )
+    return line
+
+
+def _event(
+    session: Session,
+    line: Line,
+    kind: LineEventKind,
+    at: dt.datetime,
+    actor: audit.Actor,
+    reason: str | None,
+    details: dict[str, str],
+) -> None:
+    session.add(
+        LineEvent(
+            tenant_id=line.tenant_id,
+            line_id=line.id,
+            kind=kind,
+            at=at,
+            actor=actor.type,
+            reason=reason,
+            details=details,
+        )
+    )
+    session.flush()
+
+
+def _overview(session: Session, line: Line, events: int) -> LineOverview:
+    return LineOverview(
+        line=line,
+        plan=tenants.plan(session, line.tenant_id, line.plan_id),
+        profile=repository.profile_by_iccid(session, line.tenant_id, line.iccid),
+        events=repository.recent_events(session, line.tenant_id, line.id, events),
+    )

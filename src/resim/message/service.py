@@ -1,0 +1,46 @@
+"""Messages to customers, queued in the caller's transaction and sent by a job.
+
+The text is sealed (AES-GCM) in the job row, since it may carry a one-time code, and
+the sealed text is dropped once the message is delivered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+from sqlalchemy.orm import Session
+
+from resim.jobs import service as jobs
+from resim.kit.crypto import seal, unseal
+
+SEND_EMAIL = "message.send_email"
+
+
+def queue_email(
+    session: Session,
+    *,
+    key: bytes,
+    tenant_id: uuid.UUID,
+    to: str,
+    subject: str,
+    text: str,
+    at: dt.datetime,
+) -> str:
+    """Queue an e-mail; returns its Message-ID, the key reused on every retry."""
+    message_id = f"<{uuid.uuid4().hex}@resim>"
+    sealed = seal(key, json.dumps({"subject": subject, "text": text}))
+    jobs.enqueue(
+        session,
+        SEND_EMAIL,
+        {"message_id": message_id, "to": to, "sealed": sealed},
+        at=at,
+        tenant_id=tenant_id,
+    )
+    return message_id
+
+
+def open_payload(key: bytes, sealed: str) -> tuple[str, str]:
+    content = json.loads(unseal(key, sealed))
+    return str(content["subject"]), str(content["text"])

@@ -1,0 +1,24 @@
+"""Every feature's models in one import, for Alembic and metadata-wide tools."""
+
+from resim.audit.models import AuditEvent
+from resim.auth.models import CustomerSession, RateLimitHit, SigninChallenge
+from resim.customer.models import Customer
+from resim.idempotency.models import IdempotencyRecord
+from resim.jobs.models import Job
+from resim.line.models import EsimProfile, Line, LineEvent
+from resim.tenant.models import Plan, Tenant
+
+__all__ = [
+    "AuditEvent",
+    "Customer",
+    "CustomerSession",
+    "EsimProfile",
+    "IdempotencyRecord",
+    "Job",
+    "Line",
+    "LineEvent",
+    "Plan",
+    "RateLimitHit",
+    "SigninChallenge",
+    "Tenant",
+]

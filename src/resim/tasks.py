@@ -1,0 +1,19 @@
+"""Every job name and its handler, wired with this process's ports."""
+
+from __future__ import annotations
+
+from resim.deps import Deps
+from resim.jobs.worker import Handler, Worker
+from resim.message import tasks as message_tasks
+
+
+def handlers(deps: Deps) -> dict[str, Handler]:
+    return {
+        **message_tasks.handlers(
+            deps.settings.secret_bytes, deps.settings.email.sender, deps.email
+        ),
+    }
+
+
+def make_worker(deps: Deps, worker_id: str | None = None) -> Worker:
+    return Worker(deps.sessions, deps.clock, deps.settings.jobs, handlers(deps), worker_id)

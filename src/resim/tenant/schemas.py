@@ -1,0 +1,38 @@
+"""A tenant's policy and branding: validated whenever read or written."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DocumentType = Literal["cie", "passport", "driving_licence", "residence_permit"]
+
+
+class TenantPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    replacement_fee_cents: int = Field(1000, ge=0, le=100_00)
+    free_replacements_per_12_months: int = Field(1, ge=0, le=12)
+    faulty_sim_free: bool = True
+    # AGCOM delibera 86/21/CIR: the window after the confirmation SMS to the old number.
+    confirmation_window_minutes: int = Field(60, ge=0, le=7 * 24 * 60)
+    notice_channel: Literal["email", "sms_alternative"] = "email"
+    redownload_cap: int = Field(6, ge=1, le=100)
+    activation_code_expiry_hours: int = Field(24, ge=1, le=24 * 30)
+    accepted_documents: list[DocumentType] = Field(
+        default_factory=lambda: ["cie", "passport", "driving_licence", "residence_permit"],
+        min_length=1,
+    )
+    document_retention_days: int = Field(90, ge=1, le=3650)
+    review_sla_minutes: int = Field(240, ge=5, le=7 * 24 * 60)
+    auto_approve_below: int = Field(30, ge=0, le=100)
+    four_eyes_from: int = Field(70, ge=0, le=100)
+
+
+class TenantBranding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str = Field(min_length=1, max_length=80)
+    primary_color: str = Field("#0b5fff", pattern=r"^#[0-9a-fA-F]{6}$")
+    support_phone: str | None = Field(None, max_length=20)

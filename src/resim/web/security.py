@@ -1,0 +1,65 @@
+"""Route guards: the tenant of the path, the signed-in customer, CSRF on forms."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from resim.auth import service as auth
+from resim.errors import Forbidden, Unauthenticated
+from resim.tenant import service as tenants
+from resim.tenant.models import Tenant
+from resim.web.context import CSRF_COOKIE, DB, SESSION_COOKIE, deps_of
+
+
+def current_tenant(tenant: str, request: Request, session: Session = DB) -> Tenant:
+    found = tenants.get(session, tenant)
+    request.state.tenant = found
+    request.state.branding = tenants.branding(found)
+    request.state.tenant_language = found.default_language
+    return found
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def api_customer(
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> auth.Principal:
+    deps = deps_of(request)
+    return auth.principal(session, deps.settings, tenant, bearer(request), deps.clock.now())
+
+
+def page_customer(
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> auth.Principal | None:
+    """The signed-in customer of a page, or None (the page redirects to sign-in)."""
+    deps = deps_of(request)
+    try:
+        found = auth.principal(
+            session, deps.settings, tenant, request.cookies.get(SESSION_COOKIE), deps.clock.now()
+        )
+    except Unauthenticated:
+        return None
+    request.state.signed_in = True
+    return found
+
+
+async def csrf(request: Request) -> None:
+    """Forms carry the token of the CSRF cookie (double submit, SameSite=Strict cookie)."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    expected = request.cookies.get(CSRF_COOKIE)
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        raise Forbidden(
+            "CSRF_FAILED", "This form has expired. Go back, reload the page and try again."
+        )
