@@ -82,12 +82,12 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port `resim serve` listens on.")
     demo: bool = Field(True, description="Show demo hints (accounts, outbox link) on pages.")
     log_level: str = Field("INFO", description="Lowest level logged.")
-    db: DbSettings = Field(default_factory=DbSettings)  # type: ignore[arg-type]
-    jobs: JobsSettings = Field(default_factory=JobsSettings)  # type: ignore[arg-type]
-    email: EmailSettings = Field(default_factory=EmailSettings)  # type: ignore[arg-type]
-    sms: SmsSettings = Field(default_factory=SmsSettings)  # type: ignore[arg-type]
-    smdp: SmdpSettings = Field(default_factory=SmdpSettings)  # type: ignore[arg-type]
-    security: SecuritySettings = Field(default_factory=SecuritySettings)  # type: ignore[arg-type]
+    db: DbSettings = Field(default_factory=DbSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+    smdp: SmdpSettings = Field(default_factory=SmdpSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     @model_validator(mode="after")
     def _production_is_real(self) -> Settings:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-T = TypeVar("T", bound=tuple[Any, ...])
+S = TypeVar("S", bound=Select[Any])
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
@@ -54,7 +54,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def skip_locked(stmt: Select[T], session: Session) -> Select[T]:
+def skip_locked(stmt: S, session: Session) -> S:
     """Claim rows other transactions are not holding (PostgreSQL); SQLite locks the whole file."""
     if session.get_bind().dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True)

@@ -256,7 +256,7 @@ def load(session: Session, *, now: dt.datetime, seed: int = 2026) -> dict[str, i
         serial = 0
         for index, person in enumerate(_people(rng, spec.customers, spec.slug)):
             birth = dt.date(rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28))
-            cf = CodiceFiscale.encode(
+            cf = CodiceFiscale.from_person(
                 person.family, person.given, birth, person.sex, person.birthplace
             )
             if cf in used_cf:
@@ -314,7 +314,7 @@ def load(session: Session, *, now: dt.datetime, seed: int = 2026) -> dict[str, i
                         plan_valid_until=(now + dt.timedelta(days=rng.randint(-20, 330))).date()
                         if billing == "prepaid"
                         else None,
-                        billing=billing,  # type: ignore[arg-type]
+                        billing=billing,
                         credit_cents=rng.randint(0, 4000) if billing == "prepaid" else 0,
                     ),
                     at=created,

@@ -70,7 +70,7 @@ class Worker:
                 and_(Job.status == JobStatus.RUNNING, Job.locked_until < now),
             )
             stmt = select(Job).where(due).order_by(Job.run_after, Job.created_at).limit(1)
-            job = session.scalar(skip_locked(stmt, session))
+            job: Job | None = session.scalar(skip_locked(stmt, session))
             if job is None:
                 return None
             job.status = JobStatus.RUNNING

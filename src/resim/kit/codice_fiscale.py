@@ -63,7 +63,7 @@ class CodiceFiscale(str):
         return super().__new__(cls, compact)
 
     @classmethod
-    def encode(
+    def from_person(
         cls,
         surname: str,
         given_name: str,

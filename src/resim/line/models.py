@@ -91,9 +91,11 @@ class LineEvent(IdMixin, Base):
     """What happened to a line, for the customer's timeline and the SIM-swap record."""
 
     __tablename__ = "line_event"
+    __table_args__ = (UniqueConstraint("line_id", "seq"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
     line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("line.id"), index=True)
+    seq: Mapped[int]  # 1, 2, 3 ... per line: the order of events, even at the same instant
     kind: Mapped[LineEventKind] = mapped_column(_enum(LineEventKind))
     at: Mapped[dt.datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(20))  # customer | agent | system | import

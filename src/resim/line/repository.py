@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from resim.line.models import EsimProfile, Line, LineEvent
@@ -45,7 +45,12 @@ def recent_events(
     stmt = (
         select(LineEvent)
         .where(LineEvent.tenant_id == tenant_id, LineEvent.line_id == line_id)
-        .order_by(LineEvent.at.desc(), LineEvent.id)
+        .order_by(LineEvent.seq.desc())
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def next_event_seq(session: Session, line_id: uuid.UUID) -> int:
+    last = session.scalar(select(func.max(LineEvent.seq)).where(LineEvent.line_id == line_id))
+    return (last or 0) + 1

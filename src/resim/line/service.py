@@ -210,6 +210,7 @@ def _event(
         LineEvent(
             tenant_id=line.tenant_id,
             line_id=line.id,
+            seq=repository.next_event_seq(session, line.id),
             kind=kind,
             at=at,
             actor=actor.type,

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 DocumentType = Literal["cie", "passport", "driving_licence", "residence_permit"]
+ALL_DOCUMENTS: tuple[DocumentType, ...] = ("cie", "passport", "driving_licence", "residence_permit")
 
 
 class TenantPolicy(BaseModel):
@@ -21,7 +22,7 @@ class TenantPolicy(BaseModel):
     redownload_cap: int = Field(6, ge=1, le=100)
     activation_code_expiry_hours: int = Field(24, ge=1, le=24 * 30)
     accepted_documents: list[DocumentType] = Field(
-        default_factory=lambda: ["cie", "passport", "driving_licence", "residence_permit"],
+        default_factory=lambda: list(ALL_DOCUMENTS),
         min_length=1,
     )
     document_retention_days: int = Field(90, ge=1, le=3650)

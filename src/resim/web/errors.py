@@ -144,7 +144,9 @@ def validation_errors(request: Request, exc: RequestValidationError) -> list[dic
             # Our own validators raise ValueError with a message id as the text.
             ctx = error.get("ctx") or {}
             raw = ctx.get("error")
-            message = getattr(raw, "message", None) or N_("This value is not valid.")
+            message = getattr(raw, "message", None) or (
+                str(raw) if raw else N_("This value is not valid.")
+            )
             code = getattr(raw, "code", "INVALID_VALUE")
         else:
             message = FIELD_MESSAGES.get(kind, N_("This value is not valid."))

@@ -24,7 +24,9 @@ def parse(request: Request, model: type[M], data: dict[str, object]) -> M | dict
             field = str(error["loc"][0]) if error["loc"] else "form"
             if error["type"] == "value_error":
                 raw = (error.get("ctx") or {}).get("error")
-                message = getattr(raw, "message", None) or N_("This value is not valid.")
+                message = getattr(raw, "message", None) or (
+                    str(raw) if raw else N_("This value is not valid.")
+                )
             else:
                 message = FIELD_MESSAGES.get(error["type"], N_("This value is not valid."))
             errors.setdefault(field, translate(request, message))

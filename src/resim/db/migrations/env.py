@@ -13,12 +13,11 @@ from resim.db.engine import make_engine
 importlib.import_module("resim.models")
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
-assert url is not None
+URL = config.get_main_option("sqlalchemy.url") or ""
 
 
 def run() -> None:
-    engine = make_engine(url)
+    engine = make_engine(URL)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

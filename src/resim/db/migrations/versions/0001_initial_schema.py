@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 15:22:36.672727
+Create Date: 2026-11-24
 """
 
 from __future__ import annotations
@@ -308,6 +308,7 @@ def upgrade() -> None:
         "line_event",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("line_id", sa.Uuid(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column(
             "kind",
             sa.Enum(
@@ -332,6 +333,7 @@ def upgrade() -> None:
             ["tenant_id"], ["tenant.id"], name=op.f("fk_line_event_tenant_id_tenant")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_line_event")),
+        sa.UniqueConstraint("line_id", "seq", name=op.f("uq_line_event_line_id_seq")),
     )
     with op.batch_alter_table("line_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_line_event_at"), ["at"], unique=False)
