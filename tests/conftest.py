@@ -107,9 +107,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     keep = []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if item.get_closest_marker("postgres_only") and callspec is not None:
-            if callspec.params.get("db_url") != "postgresql":
-                continue
+        backend = callspec.params.get("db_url") if callspec is not None else None
+        if item.get_closest_marker("postgres_only") and backend != "postgresql":
+            continue
         keep.append(item)
     items[:] = keep
 
@@ -148,7 +148,7 @@ def backend(db_url: str) -> str:
 
 
 @pytest.fixture
-def client(deps: Deps) -> Iterator["TestClient"]:
+def client(deps: Deps) -> Iterator[TestClient]:
     from fastapi.testclient import TestClient
 
     from resim.app import create_app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,9 +28,9 @@ _serial = itertools.count(1)
 @dataclass(frozen=True)
 class World:
     tenant_slug: str
-    tenant_id: object
+    tenant_id: uuid.UUID
     email: str
-    customer_id: object
+    customer_id: uuid.UUID
     msisdns: list[str]
     other_email: str
     other_msisdn: str
@@ -62,7 +63,7 @@ def tenant(session: Session, slug: str, at: dt.datetime) -> Tenant:
 
 def customer(
     session: Session,
-    tenant_id: object,
+    tenant_id: uuid.UUID,
     at: dt.datetime,
     *,
     given: str = "Giulia",
@@ -77,7 +78,7 @@ def customer(
     cf = CodiceFiscale.from_person(family, given, birth, "F", place)
     return customers.create(
         session,
-        tenant_id,  # type: ignore[arg-type]
+        tenant_id,
         NewCustomer(
             given_name=given,
             family_name=family,
@@ -88,7 +89,7 @@ def customer(
             email=email or f"{given.lower()}.{family.lower()}{number}@example.it",
             alt_phone="+41 79 123 45 67",
             language=language,
-        ),  # type: ignore[arg-type]
+        ),
         at=at,
         actor=ACTOR,
     )
@@ -96,8 +97,8 @@ def customer(
 
 def line(
     session: Session,
-    tenant_id: object,
-    customer_id: object,
+    tenant_id: uuid.UUID,
+    customer_id: uuid.UUID,
     at: dt.datetime,
     *,
     billing: str = "prepaid",
@@ -108,7 +109,7 @@ def line(
     lines.create(
         session,
         tenant_id,
-        customer_id,  # type: ignore[arg-type]
+        customer_id,
         NewLine(
             msisdn=msisdn,
             iccid=Iccid.build(f"89390100{number:010d}"),
@@ -116,9 +117,9 @@ def line(
             eid=Eid.build(f"89049032{number:022d}"),
             plan_code="START" if billing == "prepaid" else "BIZ",
             plan_valid_until=(at + dt.timedelta(days=30)).date() if billing == "prepaid" else None,
-            billing=billing,  # type: ignore[arg-type]
+            billing=billing,
             credit_cents=1250 if billing == "prepaid" else 0,
-            state=state,  # type: ignore[arg-type]
+            state=state,
         ),
         at=at,
         actor=ACTOR,

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin")]
+BIN_DIRS = [Path("/usr/lib/postgresql/15/bin")] + sorted(
+    Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: p.parent.name
+)
 TEST_USER = "resim-test"
 
 

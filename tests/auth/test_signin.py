@@ -16,7 +16,8 @@ def _request(client: TestClient, email: str, tenant: str = "acme", lang: str = "
     answer = client.post(
         f"/api/v1/{tenant}/auth/code", json={"email": email}, headers={"accept-language": lang}
     )
-    return answer.status_code
+    status: int = answer.status_code
+    return status
 
 
 def _verify(
@@ -134,7 +135,7 @@ def test_codes_are_stored_only_as_hashes(client: TestClient, deps: Deps, clock: 
             str(row)
             for table in ("signin_challenge", "job", "audit_event")
             for row in session.execute(text(f"SELECT * FROM {table}"))
-        )  # noqa: S608
+        )
     assert code not in dump
     assert code not in str(job_payload)  # sealed while queued, dropped once sent
 

@@ -30,14 +30,14 @@ def test_suspend_then_reactivate_records_events_and_audit(
             session,
             world.tenant_id,
             world.customer_id,
-            number,  # type: ignore[arg-type]
+            number,
             SuspendReason.STOLEN,
             at=clock.now(),
             actor=CUSTOMER,
         )
         assert line.state == LineState.SUSPENDED
     with sessions() as session:
-        view = service.line_overview(session, world.tenant_id, world.customer_id, number)  # type: ignore[arg-type]
+        view = service.line_overview(session, world.tenant_id, world.customer_id, number)
         assert view.line.state == LineState.SUSPENDED
         assert view.events[0].kind == LineEventKind.SUSPENDED and view.events[0].reason == "stolen"
         actions = session.scalars(
@@ -50,13 +50,13 @@ def test_suspend_then_reactivate_records_events_and_audit(
             session,
             world.tenant_id,
             world.customer_id,
-            number,  # type: ignore[arg-type]
+            number,
             ReactivateReason.FOUND,
             at=clock.now(),
             actor=CUSTOMER,
         )
     with sessions() as session:
-        view = service.line_overview(session, world.tenant_id, world.customer_id, number)  # type: ignore[arg-type]
+        view = service.line_overview(session, world.tenant_id, world.customer_id, number)
         assert view.line.state == LineState.ACTIVE
         assert [e.kind for e in view.events[:2]] == [
             LineEventKind.REACTIVATED,
@@ -74,7 +74,7 @@ def test_suspending_twice_is_a_conflict_and_changes_nothing(
             session,
             world.tenant_id,
             world.customer_id,
-            number,  # type: ignore[arg-type]
+            number,
             SuspendReason.LOST,
             at=clock.now(),
             actor=CUSTOMER,
@@ -84,14 +84,14 @@ def test_suspending_twice_is_a_conflict_and_changes_nothing(
             session,
             world.tenant_id,
             world.customer_id,
-            number,  # type: ignore[arg-type]
+            number,
             SuspendReason.LOST,
             at=clock.now(),
             actor=CUSTOMER,
         )
     assert raised.value.code == "LINE_ALREADY_SUSPENDED"
     with sessions() as session:
-        events = service.line_overview(session, world.tenant_id, world.customer_id, number).events  # type: ignore[arg-type]
+        events = service.line_overview(session, world.tenant_id, world.customer_id, number).events
         assert [e.kind for e in events].count(LineEventKind.SUSPENDED) == 1
 
 
@@ -104,7 +104,7 @@ def test_reactivating_an_active_line_is_a_conflict(
             session,
             world.tenant_id,
             world.customer_id,
-            world.msisdns[0],  # type: ignore[arg-type]
+            world.msisdns[0],
             ReactivateReason.FOUND,
             at=clock.now(),
             actor=CUSTOMER,
@@ -121,13 +121,13 @@ def test_another_holders_line_is_not_found(
             session,
             world.tenant_id,
             world.customer_id,
-            world.other_msisdn,  # type: ignore[arg-type]
+            world.other_msisdn,
             SuspendReason.LOST,
             at=clock.now(),
             actor=CUSTOMER,
         )
     with sessions() as session:
-        assert len(service.overview(session, world.tenant_id, world.customer_id)) == 2  # type: ignore[arg-type]
+        assert len(service.overview(session, world.tenant_id, world.customer_id)) == 2
 
 
 def test_queries_are_scoped_to_the_tenant(
@@ -155,8 +155,8 @@ def test_a_line_with_an_unknown_plan_or_taken_number_is_refused(
         service.create(
             session,
             world.tenant_id,
-            world.customer_id,  # type: ignore[arg-type]
-            NewLine(msisdn="+393471110000", plan_code="NOPE", **base),  # type: ignore[arg-type]
+            world.customer_id,
+            NewLine(msisdn="+393471110000", plan_code="NOPE", **base),
             at=clock.now(),
             actor=CUSTOMER,
         )
@@ -164,8 +164,8 @@ def test_a_line_with_an_unknown_plan_or_taken_number_is_refused(
         service.create(
             session,
             world.tenant_id,
-            world.customer_id,  # type: ignore[arg-type]
-            NewLine(msisdn=world.msisdns[0], plan_code="START", **base),  # type: ignore[arg-type]
+            world.customer_id,
+            NewLine(msisdn=world.msisdns[0], plan_code="START", **base),
             at=clock.now(),
             actor=CUSTOMER,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -14,9 +15,16 @@ from resim.tenant.models import Tenant
 from resim.web.context import CSRF_COOKIE, DB, SESSION_COOKIE, deps_of
 
 
+@dataclass(frozen=True)
+class TenantRef:
+    slug: str
+    name: str
+
+
 def current_tenant(tenant: str, request: Request, session: Session = DB) -> Tenant:
     found = tenants.get(session, tenant)
-    request.state.tenant = found
+    # A plain copy for templates: error pages render after the session is gone.
+    request.state.tenant = TenantRef(found.slug, found.name)
     request.state.branding = tenants.branding(found)
     request.state.tenant_language = found.default_language
     return found

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import email.message
 import email.utils
+from collections.abc import Coroutine
+from typing import Any
 
 import aiosmtplib
 
 from resim.config import EmailSettings
 from resim.errors import IntegrationError
 from resim.integrations.email.port import EmailMessage
+
+
+def _run(coroutine: Coroutine[Any, Any, object]) -> None:
+    """Run to completion from sync code, even on a thread that already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 class SmtpEmail:
@@ -27,7 +41,7 @@ class SmtpEmail:
         mime.set_content(message.text)
         password = self.settings.smtp_password
         try:
-            asyncio.run(
+            _run(
                 aiosmtplib.send(
                     mime,
                     hostname=self.settings.smtp_host,

@@ -1,0 +1,6 @@
+# Shortcuts for the two commands in the README (make is optional).
+.PHONY: run test
+run:
+	./scripts/run
+test:
+	./scripts/test

@@ -1,0 +1,3 @@
+from resim.cli import main
+
+main()

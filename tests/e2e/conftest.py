@@ -1,0 +1,76 @@
+"""A live resim on loopback and headless Chromium (Debian's) driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from resim.app import create_app
+from resim.config import Settings
+from resim.deps import build_deps
+from tests import factories
+from tests.pg import free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@dataclass(frozen=True)
+class Live:
+    url: str
+    world: factories.World
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def live(settings: Settings) -> Iterator[Live]:
+    settings.jobs.embedded_worker = True
+    deps = build_deps(settings)
+    world = factories.world(deps.sessions, deps.clock.now())
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(deps=deps), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield Live(f"http://127.0.0.1:{port}", world)
+    server.should_exit = True
+    thread.join(timeout=15)
+    deps.engine.dispose()
+
+
+def page_in(browser: Browser, language: str) -> Page:
+    context = browser.new_context(locale=language, extra_http_headers={"Accept-Language": language})
+    context.set_default_timeout(15000)
+    return context.new_page()
