@@ -102,15 +102,19 @@ def db_url(
         engine.dispose()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test marked postgres_only is not even collected for SQLite."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked postgres_only is deselected (and reported so) for SQLite."""
     keep = []
+    dropped = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("db_url") if callspec is not None else None
         if item.get_closest_marker("postgres_only") and backend != "postgresql":
+            dropped.append(item)
             continue
         keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
     items[:] = keep
 
 

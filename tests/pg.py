@@ -12,9 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-BIN_DIRS = [Path("/usr/lib/postgresql/15/bin")] + sorted(
-    Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: p.parent.name
-)
+PREFERRED = Path("/usr/lib/postgresql/15/bin")
 TEST_USER = "resim-test"
 
 
@@ -25,8 +23,14 @@ def free_port() -> int:
         return port
 
 
+def bin_dirs() -> list[Path]:
+    """PostgreSQL 15 first, then any other installed version."""
+    others = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: p.parent.name)
+    return [PREFERRED, *others]
+
+
 def find_bin() -> Path | None:
-    for folder in BIN_DIRS:
+    for folder in bin_dirs():
         if (folder / "initdb").exists():
             return folder
     return None
@@ -106,9 +110,9 @@ def start_cluster() -> Cluster:
     if folder is None:
         raise RuntimeError(
             "PostgreSQL server binaries not found (looked in "
-            + ", ".join(map(str, BIN_DIRS))
+            + ", ".join(map(str, bin_dirs()))
             + "). Install them with: apt-get install postgresql-15 "
-            "(make test does this), or set RESIM_TEST_DATABASES=sqlite to skip PostgreSQL."
+            "(./scripts/test does this), or set RESIM_TEST_DATABASES=sqlite to skip PostgreSQL."
         )
     root = Path(tempfile.mkdtemp(prefix="resim-pg-"))
     user = None

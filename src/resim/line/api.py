@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
@@ -75,18 +78,15 @@ def suspend(
     session: Session = DB,
 ) -> LineOut:
     """Suspend a lost or stolen line at once. Accepts an Idempotency-Key header."""
-    number = _number(msisdn)
-    service.suspend(
+    return _change(
+        request,
         session,
-        who.tenant_id,
-        who.customer_id,
-        number,
-        body.reason,
-        at=deps_of(request).clock.now(),
-        actor=Actor("customer", str(who.customer_id), client_ip(request)),
+        who,
+        msisdn,
+        lambda number, at, actor: service.suspend(
+            session, who.tenant_id, who.customer_id, number, body.reason, at=at, actor=actor
+        ),
     )
-    session.commit()
-    return to_out(service.line_overview(session, who.tenant_id, who.customer_id, number))
 
 
 @router.post("/{msisdn}/reactivate", response_model=LineOut, response_model_by_alias=True)
@@ -98,15 +98,29 @@ def reactivate(
     session: Session = DB,
 ) -> LineOut:
     """Lift the customer's suspension (the phone turned up). Accepts an Idempotency-Key."""
-    number = _number(msisdn)
-    service.reactivate(
+    return _change(
+        request,
         session,
-        who.tenant_id,
-        who.customer_id,
+        who,
+        msisdn,
+        lambda number, at, actor: service.reactivate(
+            session, who.tenant_id, who.customer_id, number, body.reason, at=at, actor=actor
+        ),
+    )
+
+
+def _change(
+    request: Request,
+    session: Session,
+    who: Principal,
+    msisdn: str,
+    change: Callable[[str, dt.datetime, Actor], object],
+) -> LineOut:
+    number = _number(msisdn)
+    change(
         number,
-        body.reason,
-        at=deps_of(request).clock.now(),
-        actor=Actor("customer", str(who.customer_id), client_ip(request)),
+        deps_of(request).clock.now(),
+        Actor("customer", str(who.customer_id), client_ip(request)),
     )
     session.commit()
     return to_out(service.line_overview(session, who.tenant_id, who.customer_id, number))
