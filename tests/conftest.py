@@ -129,6 +129,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         db={"url": db_url},
         var_dir=tmp_path,
         email={"outbox_dir": tmp_path / "outbox"},
+        sms={"outbox_dir": tmp_path / "sms"},
         jobs={"embedded_worker": False, "poll_seconds": 0.05},
         demo=True,
     )

@@ -36,3 +36,11 @@ def api_token(client: TestClient, deps: Deps, tenant: str, email: str) -> str:
     assert answer.status_code == 200, answer.text
     token: str = answer.json()["accessToken"]
     return token
+
+
+def last_sms(deps: Deps, to: str) -> str:
+    assert deps.sms_outbox is not None
+    for sent in deps.sms_outbox.messages():
+        if sent.message.to == to:
+            return sent.message.text
+    raise AssertionError(f"no text to {to}")

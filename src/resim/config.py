@@ -49,6 +49,7 @@ class EmailSettings(BaseModel):
 
 class SmsSettings(BaseModel):
     backend: Literal["outbox"] = Field("outbox", description="outbox only, for now.")
+    outbox_dir: Path = Field(Path("var/outbox/sms"), description="Where the SMS outbox writes.")
 
 
 class SmdpSettings(BaseModel):
@@ -81,6 +82,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `resim serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `resim serve` listens on.")
     demo: bool = Field(True, description="Show demo hints (accounts, outbox link) on pages.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Where customers reach resim: links in messages."
+    )
     log_level: str = Field("INFO", description="Lowest level logged.")
     db: DbSettings = Field(default_factory=DbSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)

@@ -13,6 +13,8 @@ from resim.db.engine import make_engine, make_sessionmaker
 from resim.integrations.email.outbox import OutboxEmail
 from resim.integrations.email.port import EmailSender
 from resim.integrations.email.smtp import SmtpEmail
+from resim.integrations.sms.outbox import OutboxSms
+from resim.integrations.sms.port import SmsSender
 from resim.kit.clock import Clock, SystemClock
 
 
@@ -22,11 +24,16 @@ class Deps:
     engine: Engine
     sessions: sessionmaker[Session]
     email: EmailSender
+    sms: SmsSender
     clock: Clock = field(default_factory=SystemClock)
 
     @property
     def outbox(self) -> OutboxEmail | None:
         return self.email if isinstance(self.email, OutboxEmail) else None
+
+    @property
+    def sms_outbox(self) -> OutboxSms | None:
+        return self.sms if isinstance(self.sms, OutboxSms) else None
 
 
 def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
@@ -41,5 +48,6 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
         engine=engine,
         sessions=make_sessionmaker(engine),
         email=email,
+        sms=OutboxSms(settings.sms.outbox_dir),
         clock=clock or SystemClock(),
     )

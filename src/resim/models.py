@@ -6,10 +6,14 @@ from resim.customer.models import Customer
 from resim.idempotency.models import IdempotencyRecord
 from resim.jobs.models import Job
 from resim.line.models import EsimProfile, Line, LineEvent
+from resim.replacement.models import Application, ApplicationEvent, ContactVerification
 from resim.tenant.models import Plan, Tenant
 
 __all__ = [
+    "Application",
+    "ApplicationEvent",
     "AuditEvent",
+    "ContactVerification",
     "Customer",
     "CustomerSession",
     "EsimProfile",

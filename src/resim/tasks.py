@@ -5,13 +5,15 @@ from __future__ import annotations
 from resim.deps import Deps
 from resim.jobs.worker import Handler, Worker
 from resim.message import tasks as message_tasks
+from resim.replacement import tasks as replacement_tasks
 
 
 def handlers(deps: Deps) -> dict[str, Handler]:
     return {
         **message_tasks.handlers(
-            deps.settings.secret_bytes, deps.settings.email.sender, deps.email
+            deps.settings.secret_bytes, deps.settings.email.sender, deps.email, deps.sms
         ),
+        **replacement_tasks.handlers(deps.settings.secret_bytes, deps.clock),
     }
 
 

@@ -47,6 +47,8 @@ class Base(DeclarativeBase):
         dt.datetime: UtcDateTime,
         uuid.UUID: Uuid,
         dict[str, Any]: JSON,
+        list[dict[str, Any]]: JSON,
+        list[str]: JSON,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from sqlalchemy import func, select
@@ -54,3 +55,19 @@ def recent_events(
 def next_event_seq(session: Session, line_id: uuid.UUID) -> int:
     last = session.scalar(select(func.max(LineEvent.seq)).where(LineEvent.line_id == line_id))
     return (last or 0) + 1
+
+
+def by_id(session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID) -> Line | None:
+    return session.scalar(select(Line).where(Line.tenant_id == tenant_id, Line.id == line_id))
+
+
+def count_events(
+    session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID, kind: str, since: dt.datetime
+) -> int:
+    stmt = select(func.count()).where(
+        LineEvent.tenant_id == tenant_id,
+        LineEvent.line_id == line_id,
+        LineEvent.kind == kind,
+        LineEvent.at >= since,
+    )
+    return session.scalar(stmt) or 0

@@ -228,3 +228,25 @@ def _overview(session: Session, line: Line, events: int) -> LineOverview:
         profile=repository.profile_by_iccid(session, line.tenant_id, line.iccid),
         events=repository.recent_events(session, line.tenant_id, line.id, events),
     )
+
+
+def find_line(session: Session, tenant_id: uuid.UUID, msisdn: str) -> Line | None:
+    """The tenant's line with this number, whoever holds it (for holder checks)."""
+    return repository.by_msisdn(session, tenant_id, msisdn)
+
+
+def get_line(session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID) -> Line:
+    line = repository.by_id(session, tenant_id, line_id)
+    if line is None:
+        raise NotFound("LINE_NOT_FOUND", "You have no line with this number.")
+    return line
+
+
+def sim_changes_since(session: Session, line: Line, since: dt.datetime) -> int:
+    return repository.count_events(
+        session, line.tenant_id, line.id, LineEventKind.SIM_CHANGED, since
+    )
+
+
+def count_lines(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> int:
+    return len(repository.lines_of(session, tenant_id, customer_id))

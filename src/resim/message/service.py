@@ -16,6 +16,7 @@ from resim.jobs import service as jobs
 from resim.kit.crypto import seal, unseal
 
 SEND_EMAIL = "message.send_email"
+SEND_SMS = "message.send_sms"
 
 
 def queue_email(
@@ -44,3 +45,24 @@ def queue_email(
 def open_payload(key: bytes, sealed: str) -> tuple[str, str]:
     content = json.loads(unseal(key, sealed))
     return str(content["subject"]), str(content["text"])
+
+
+def queue_sms(
+    session: Session,
+    *,
+    key: bytes,
+    tenant_id: uuid.UUID,
+    to: str,
+    text: str,
+    at: dt.datetime,
+) -> str:
+    """Queue a text message; returns its id, the key reused on every retry."""
+    message_id = uuid.uuid4().hex
+    jobs.enqueue(
+        session,
+        SEND_SMS,
+        {"message_id": message_id, "to": to, "sealed": seal(key, text)},
+        at=at,
+        tenant_id=tenant_id,
+    )
+    return message_id

@@ -7,11 +7,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from resim.integrations.email.port import EmailMessage, EmailSender
+from resim.integrations.sms.port import SmsMessage, SmsSender
 from resim.jobs.worker import Handler, PermanentJobError
-from resim.message.service import SEND_EMAIL, open_payload
+from resim.kit.crypto import unseal
+from resim.message.service import SEND_EMAIL, SEND_SMS, open_payload
 
 
-def handlers(key: bytes, sender_address: str, email: EmailSender) -> dict[str, Handler]:
+def handlers(
+    key: bytes, sender_address: str, email: EmailSender, sms: SmsSender
+) -> dict[str, Handler]:
     def send_email(_session: Session, payload: dict[str, Any]) -> None:
         if "sealed" not in payload:
             raise PermanentJobError("message content is gone")
@@ -29,4 +33,13 @@ def handlers(key: bytes, sender_address: str, email: EmailSender) -> dict[str, H
             )
         )
 
-    return {SEND_EMAIL: send_email}
+    def send_sms(_session: Session, payload: dict[str, Any]) -> None:
+        if "sealed" not in payload:
+            raise PermanentJobError("message content is gone")
+        try:
+            text = unseal(key, payload["sealed"])
+        except ValueError as exc:
+            raise PermanentJobError("message content cannot be opened with this key") from exc
+        sms.send(SmsMessage(message_id=payload["message_id"], to=payload["to"], text=text))
+
+    return {SEND_EMAIL: send_email, SEND_SMS: send_sms}

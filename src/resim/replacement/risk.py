@@ -25,8 +25,8 @@ REASONS: dict[str, tuple[int, str]] = {
         20,
         N_("The identity document has no machine-readable zone that could be verified."),
     ),
-    "MRZ_MISMATCH": (60, N_("The document's machine-readable zone does not match the holder.")),
-    "CODICE_FISCALE_MISMATCH": (60, N_("The codice fiscale does not match the holder on file.")),
+    "MRZ_MISMATCH": (70, N_("The document's machine-readable zone does not match the holder.")),
+    "CODICE_FISCALE_MISMATCH": (70, N_("The codice fiscale does not match the holder on file.")),
     "RECENT_SIM_CHANGE": (35, N_("The SIM of this line changed in the last 30 days.")),
     "RECENT_CONTACT_CHANGE": (
         25,

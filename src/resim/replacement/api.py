@@ -1,0 +1,252 @@
+"""Applications for a replacement eSIM, for the operator's app (JSON, /api/v1)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.orm import Session
+
+from resim.audit.service import Actor
+from resim.auth.service import Principal
+from resim.replacement import service
+from resim.replacement.models import Application
+from resim.replacement.risk import REASONS
+from resim.replacement.schemas import (
+    ApplicationOut,
+    CheckOut,
+    CodeIn,
+    DraftUpdate,
+    EventOut,
+    NewApplication,
+    QuoteOut,
+)
+from resim.tenant.models import Tenant
+from resim.web.context import DB, client_ip, deps_of, language, translate
+from resim.web.security import api_customer, current_tenant
+
+router = APIRouter(prefix="/api/v1/{tenant}", tags=["applications"])
+OUT = {"response_model": ApplicationOut, "response_model_by_alias": True}
+
+
+def to_out(request: Request, session: Session, app: Application) -> ApplicationOut:
+    line = service.line_of(session, app)
+    return ApplicationOut(
+        id=app.id,
+        msisdn=line.msisdn,
+        state=app.state.value,
+        reason=app.reason,
+        document_type=app.document_type,
+        document_country=app.document_country,
+        document_expiry=app.document_expiry,
+        mrz_given=app.mrz is not None,
+        self_declaration=app.self_declaration_at is not None,
+        contact_email=app.contact_email,
+        contact_email_verified=app.contact_email_verified_at is not None,
+        alt_phone=app.alt_phone,
+        alt_phone_verified=app.alt_phone_verified_at is not None,
+        checks=[_check(request, check) for check in app.checks],
+        risk_score=app.risk_score,
+        risk_reasons=[
+            CheckOut(code=code, passed=False, detail=translate(request, REASONS[code][1]))
+            for code in app.risk_reasons
+        ],
+        fee=QuoteOut(
+            amount_cents=app.fee_cents,
+            charge_to=app.fee_charge_to or "none",
+            free_reason=app.fee_free_reason,
+            top_up_needed_cents=0,
+        )
+        if app.fee_cents is not None
+        else None,
+        submitted_at=app.submitted_at,
+        confirm_until=app.confirm_until,
+        timeline=[
+            EventOut(state=e.state, at=e.at, actor=e.actor) for e in service.timeline(session, app)
+        ],
+    )
+
+
+def _check(request: Request, check: dict[str, Any]) -> CheckOut:
+    message_id: str = check["message"]
+    return CheckOut(
+        code=check["code"], passed=check["passed"], detail=translate(request, message_id)
+    )
+
+
+def _actor(request: Request, who: Principal) -> Actor:
+    return Actor("customer", str(who.customer_id), client_ip(request))
+
+
+@router.post("/applications", status_code=201, **OUT)  # type: ignore[arg-type]
+def start(
+    body: NewApplication,
+    request: Request,
+    who: Principal = Depends(api_customer),
+    session: Session = DB,
+) -> ApplicationOut:
+    """Open a draft for one of your lines. One open application per line."""
+    app = service.start(
+        session,
+        who.tenant_id,
+        who.customer_id,
+        body.msisdn,
+        body.reason,
+        at=deps_of(request).clock.now(),
+        actor=_actor(request, who),
+    )
+    session.commit()
+    return to_out(request, session, app)
+
+
+@router.get("/applications/{app_id}", **OUT)  # type: ignore[arg-type]
+def get(
+    app_id: uuid.UUID,
+    request: Request,
+    who: Principal = Depends(api_customer),
+    session: Session = DB,
+) -> ApplicationOut:
+    return to_out(request, session, service.get(session, who.tenant_id, who.customer_id, app_id))
+
+
+@router.patch("/applications/{app_id}", **OUT)  # type: ignore[arg-type]
+def update(
+    app_id: uuid.UUID,
+    body: DraftUpdate,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal = Depends(api_customer),
+    session: Session = DB,
+) -> ApplicationOut:
+    """Save evidence in the draft; each field is checked as it is given."""
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    service.update(session, tenant, app, body, at=deps_of(request).clock.now())
+    session.commit()
+    return to_out(request, session, app)
+
+
+@router.post("/applications/{app_id}/verifications/{channel}", status_code=202)
+def send_code(
+    app_id: uuid.UUID,
+    channel: str,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal = Depends(api_customer),
+    session: Session = DB,
+) -> dict[str, str]:
+    """Send a code to the contact e-mail (`email`) or the alternative phone (`sms`)."""
+    _channel(channel)
+    deps = deps_of(request)
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    service.send_verification(
+        session,
+        deps.settings,
+        tenant,
+        app,
+        channel,
+        language=language(request),
+        at=deps.clock.now(),
+    )
+    session.commit()
+    return {"status": "sent"}
+
+
+@router.post("/applications/{app_id}/verifications/{channel}/confirm", **OUT)  # type: ignore[arg-type]
+def confirm_code(
+    app_id: uuid.UUID,
+    channel: str,
+    body: CodeIn,
+    request: Request,
+    who: Principal = Depends(api_customer),
+    session: Session = DB,
+) -> ApplicationOut:
+    _channel(channel)
+    deps = deps_of(request)
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    error = service.confirm_verification(
+        session, deps.settings, app, channel, body.code.strip(), at=deps.clock.now()
+    )
+    session.commit()  # a wrong code is counted
+    if error is not None:
+        raise error
+    return to_out(request, session, app)
+
+
+@router.get("/applications/{app_id}/quote", response_model=QuoteOut, response_model_by_alias=True)
+def quote(
+    app_id: uuid.UUID,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal = Depends(api_customer),
+    session: Session = DB,
+) -> QuoteOut:
+    """The fee the customer will pay, before submitting."""
+    app = service.get(session, who.tenant_id, who.customer_id, app_id)
+    found = service.fee_quote(session, tenant, app, deps_of(request).clock.now())
+    return QuoteOut(
+        amount_cents=found.amount_cents,
+        charge_to=found.charge_to,
+        free_reason=found.free_reason,
+        top_up_needed_cents=found.top_up_needed_cents,
+    )
+
+
+@router.post("/applications/{app_id}/submit", **OUT)  # type: ignore[arg-type]
+def submit(
+    app_id: uuid.UUID,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal = Depends(api_customer),
+    session: Session = DB,
+) -> ApplicationOut:
+    """Run every check; on success the AGCOM confirmation window opens."""
+    deps = deps_of(request)
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    service.submit(
+        session,
+        deps.settings,
+        tenant,
+        app,
+        ip=client_ip(request),
+        at=deps.clock.now(),
+        actor=_actor(request, who),
+    )
+    session.commit()
+    return to_out(request, session, app)
+
+
+@router.post("/applications/{app_id}/withdraw", **OUT)  # type: ignore[arg-type]
+def withdraw(
+    app_id: uuid.UUID,
+    request: Request,
+    who: Principal = Depends(api_customer),
+    session: Session = DB,
+) -> ApplicationOut:
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    service.withdraw(session, app, at=deps_of(request).clock.now(), actor=_actor(request, who))
+    session.commit()
+    return to_out(request, session, app)
+
+
+@router.post("/objections/{objection}", status_code=204)
+def object_to(
+    objection: str,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> Response:
+    """The holder stops a SIM change with the token from the SMS or e-mail link."""
+    deps = deps_of(request)
+    service.object_to(
+        session, deps.settings, tenant, objection, at=deps.clock.now(), ip=client_ip(request)
+    )
+    session.commit()
+    return Response(status_code=204)
+
+
+def _channel(channel: str) -> None:
+    if channel not in ("email", "sms"):
+        from resim.errors import NotFound
+
+        raise NotFound("NOT_FOUND", "Not found")

@@ -1,0 +1,98 @@
+"""Application queries, scoped to a tenant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from resim.replacement.models import Application, ApplicationEvent, ContactVerification
+from resim.replacement.states import OPEN, ApplicationState
+
+
+def by_id(
+    session: Session, tenant_id: uuid.UUID, app_id: uuid.UUID, *, lock: bool = False
+) -> Application | None:
+    stmt = select(Application).where(Application.tenant_id == tenant_id, Application.id == app_id)
+    return session.scalar(stmt.with_for_update() if lock else stmt)
+
+
+def by_objection_hash(
+    session: Session, tenant_id: uuid.UUID, token_hash: str
+) -> Application | None:
+    stmt = select(Application).where(
+        Application.tenant_id == tenant_id, Application.objection_token_hash == token_hash
+    )
+    return session.scalar(stmt.with_for_update())
+
+
+def open_for_line(session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID) -> Application | None:
+    stmt = select(Application).where(
+        Application.tenant_id == tenant_id,
+        Application.line_id == line_id,
+        Application.state.in_(list(OPEN)),
+    )
+    return session.scalar(stmt)
+
+
+def count_submitted(
+    session: Session,
+    tenant_id: uuid.UUID,
+    since: dt.datetime,
+    *,
+    ip: str | None = None,
+    document_number: str | None = None,
+    customer_id: uuid.UUID | None = None,
+    states: list[ApplicationState] | None = None,
+) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(Application)
+        .where(Application.tenant_id == tenant_id, Application.submitted_at >= since)
+    )
+    if ip is not None:
+        stmt = stmt.where(Application.submitted_ip == ip)
+    if document_number is not None:
+        stmt = stmt.where(Application.document_number == document_number)
+    if customer_id is not None:
+        stmt = stmt.where(Application.customer_id == customer_id)
+    if states is not None:
+        stmt = stmt.where(Application.state.in_(states))
+    return session.scalar(stmt) or 0
+
+
+def events(session: Session, application_id: uuid.UUID) -> list[ApplicationEvent]:
+    stmt = (
+        select(ApplicationEvent)
+        .where(ApplicationEvent.application_id == application_id)
+        .order_by(ApplicationEvent.seq)
+    )
+    return list(session.scalars(stmt))
+
+
+def next_seq(session: Session, application_id: uuid.UUID) -> int:
+    last = session.scalar(
+        select(func.max(ApplicationEvent.seq)).where(
+            ApplicationEvent.application_id == application_id
+        )
+    )
+    return (last or 0) + 1
+
+
+def open_verification(
+    session: Session, application_id: uuid.UUID, channel: str
+) -> ContactVerification | None:
+    stmt = (
+        select(ContactVerification)
+        .where(
+            ContactVerification.application_id == application_id,
+            ContactVerification.channel == channel,
+            ContactVerification.used_at.is_(None),
+        )
+        .order_by(ContactVerification.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return session.scalar(stmt)

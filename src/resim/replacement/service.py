@@ -1,0 +1,623 @@
+"""Applying for a replacement eSIM: the draft, the evidence checks, the fee, the risk score
+and the AGCOM delibera 86/21/CIR confirmation window.
+
+Steps 2 and the automatic half of 3 of the process (PRODUCT.md). Only the line's holder may
+apply; one open application per line. Submission either changes nothing (a clear error per
+failed check) or moves the draft to ``awaiting_confirmation`` with an SMS to the line's own
+number, a notice to the e-mail on file, and a job that ends the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy.orm import Session
+
+from resim.audit import service as audit
+from resim.billing import service as billing
+from resim.config import Settings
+from resim.customer import service as customers
+from resim.customer.models import Customer
+from resim.errors import AppError, Conflict, Forbidden, Invalid, NotFound
+from resim.i18n import N_, gettext_for
+from resim.jobs import service as jobs
+from resim.kit import documents
+from resim.kit.crypto import keyed_hash, numeric_code, token
+from resim.kit.mrz import InvalidMrz, names_match, parse
+from resim.kit.telecom import InvalidIdentifier
+from resim.line import service as lines
+from resim.line.models import Line
+from resim.message import service as messages
+from resim.replacement import repository
+from resim.replacement.models import Application, ApplicationEvent, ContactVerification
+from resim.replacement.risk import Assessment, Signals, assess
+from resim.replacement.schemas import NEEDS_DECLARATION, DraftUpdate, Reason
+from resim.replacement.states import ApplicationState, transition
+from resim.tenant import service as tenants
+from resim.tenant.models import Tenant
+
+S = ApplicationState
+WINDOW_ENDS = "replacement.window_ends"
+CODE_MINUTES = 10
+CODE_TRIES = 5
+# Submissions of one network address in a day beyond which a further one is refused.
+IP_DAILY_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    passed: bool
+    message: str  # an English message id, translated where shown
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "passed": self.passed, "message": self.message}
+
+
+class SubmissionRefused(Invalid):
+    """Some checks failed: nothing was changed; ``checks`` says which."""
+
+    def __init__(self, checks: list[Check]) -> None:
+        failed = [c for c in checks if not c.passed]
+        super().__init__(failed[0].code, failed[0].message)
+        self.checks = checks
+
+
+def _event(session: Session, app: Application, at: dt.datetime, actor: str, **details: Any) -> None:
+    session.add(
+        ApplicationEvent(
+            tenant_id=app.tenant_id,
+            application_id=app.id,
+            seq=repository.next_seq(session, app.id),
+            at=at,
+            state=app.state.value,
+            actor=actor,
+            details=details,
+        )
+    )
+    session.flush()
+
+
+def _move(
+    session: Session,
+    app: Application,
+    target: ApplicationState,
+    at: dt.datetime,
+    actor: audit.Actor,
+    **details: Any,
+) -> None:
+    previous = app.state
+    app.state = transition(app.state, target)
+    app.updated_at = at
+    _event(session, app, at, actor.type, **details)
+    audit.record(
+        session,
+        tenant_id=app.tenant_id,
+        actor=actor,
+        action=f"replacement.{target.value}",
+        subject_type="application",
+        subject_id=str(app.id),
+        at=at,
+        details={"from": previous.value, **details},
+    )
+
+
+def start(
+    session: Session,
+    tenant_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    msisdn: str,
+    reason: Reason,
+    *,
+    at: dt.datetime,
+    actor: audit.Actor,
+) -> Application:
+    """A draft for one of the customer's lines; anyone else's line is refused and audited."""
+    line = lines.find_line(session, tenant_id, msisdn)
+    if line is None:
+        raise NotFound("LINE_NOT_FOUND", "You have no line with this number.")
+    if line.customer_id != customer_id:
+        audit.record(
+            session,
+            tenant_id=tenant_id,
+            actor=actor,
+            action="replacement.refused_not_holder",
+            subject_type="line",
+            subject_id=str(line.id),
+            at=at,
+        )
+        session.commit()  # the refusal itself is kept on record
+        raise Forbidden("NOT_HOLDER", "Only the holder of a line can ask for its replacement.")
+    existing = repository.open_for_line(session, tenant_id, line.id)
+    if existing is not None:
+        raise Conflict(
+            "APPLICATION_OPEN",
+            "This line already has an open application.",
+            params={"id": str(existing.id)},
+        )
+    app = Application(
+        tenant_id=tenant_id,
+        customer_id=customer_id,
+        line_id=line.id,
+        state=S.DRAFT,
+        reason=reason.value,
+        checks=[],
+        risk_reasons=[],
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(app)
+    session.flush()
+    _event(session, app, at, actor.type)
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="replacement.draft",
+        subject_type="application",
+        subject_id=str(app.id),
+        at=at,
+        details={"reason": reason.value},
+    )
+    return app
+
+
+def get(
+    session: Session,
+    tenant_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    app_id: uuid.UUID,
+    *,
+    lock: bool = False,
+) -> Application:
+    app = repository.by_id(session, tenant_id, app_id, lock=lock)
+    if app is None or app.customer_id != customer_id:
+        raise NotFound("APPLICATION_NOT_FOUND", "This application does not exist.")
+    return app
+
+
+def timeline(session: Session, app: Application) -> list[ApplicationEvent]:
+    return repository.events(session, app.id)
+
+
+def line_of(session: Session, app: Application) -> Line:
+    return lines.get_line(session, app.tenant_id, app.line_id)
+
+
+def update(
+    session: Session, tenant: Tenant, app: Application, changes: DraftUpdate, *, at: dt.datetime
+) -> Application:
+    """Save evidence into a draft; each given field is checked now."""
+    if app.state != S.DRAFT:
+        raise Conflict("APPLICATION_SUBMITTED", "A submitted application cannot be changed.")
+    given = changes.model_dump(exclude_unset=True)
+    policy = tenants.policy(tenant)
+    if "document_type" in given and given["document_type"] not in policy.accepted_documents:
+        raise Invalid(
+            "DOCUMENT_NOT_ACCEPTED",
+            "This operator does not accept this document.",
+            field="document_type",
+        )
+    for name in ("document_type", "document_country", "document_expiry", "codice_fiscale"):
+        if name in given:
+            setattr(app, name, given[name])
+    if "document_number" in given:
+        app.document_number = given["document_number"]
+    if app.document_type and app.document_number and app.document_country:
+        try:
+            app.document_number = documents.document_number(
+                cast(documents.DocumentType, app.document_type),
+                app.document_number,
+                app.document_country,
+            )
+        except InvalidIdentifier as exc:
+            raise Invalid(exc.code, exc.message, field="document_number") from exc
+    if app.document_expiry is not None and "document_expiry" in given:
+        try:
+            documents.check_not_expired(app.document_expiry, at.date())
+        except InvalidIdentifier as exc:
+            raise Invalid(exc.code, exc.message, field="document_expiry") from exc
+    if "mrz" in given:
+        if given["mrz"]:
+            try:
+                parse(given["mrz"], at.date())
+            except InvalidMrz as exc:
+                raise Invalid(
+                    exc.code, exc.message, field="mrz", params={"failed": ", ".join(exc.failed)}
+                ) from exc
+        app.mrz = given["mrz"] or None
+    if "self_declaration" in given:
+        app.self_declaration_at = at if given["self_declaration"] else None
+    if "contact_email" in given and given["contact_email"] != app.contact_email:
+        app.contact_email, app.contact_email_verified_at = given["contact_email"], None
+    if "alt_phone" in given and given["alt_phone"] != app.alt_phone:
+        app.alt_phone, app.alt_phone_verified_at = given["alt_phone"], None
+    app.updated_at = at
+    session.flush()
+    return app
+
+
+def send_verification(
+    session: Session,
+    settings: Settings,
+    tenant: Tenant,
+    app: Application,
+    channel: str,
+    *,
+    language: str,
+    at: dt.datetime,
+) -> None:
+    """A code to the contact e-mail or, by SMS, to the alternative phone."""
+    if app.state != S.DRAFT:
+        raise Conflict("APPLICATION_SUBMITTED", "A submitted application cannot be changed.")
+    target = app.contact_email if channel == "email" else app.alt_phone
+    if target is None:
+        raise Invalid("CONTACT_MISSING", "Give the address or number first.", field=channel)
+    if channel == "sms":
+        line = line_of(session, app)
+        if target == line.msisdn:
+            raise Invalid(
+                "ALT_PHONE_IS_LINE",
+                "The alternative number must be another number than the lost line.",
+                field="alt_phone",
+            )
+    pending = repository.open_verification(session, app.id, channel)
+    if pending is not None:
+        pending.used_at = at
+    verification_id = uuid.uuid4()
+    code = numeric_code(6)
+    session.add(
+        ContactVerification(
+            id=verification_id,
+            tenant_id=app.tenant_id,
+            application_id=app.id,
+            channel=channel,
+            target=target,
+            code_hash=keyed_hash(settings.secret_bytes, "verify", str(verification_id), code),
+            created_at=at,
+            expires_at=at + dt.timedelta(minutes=CODE_MINUTES),
+        )
+    )
+    text = gettext_for(language, "%(operator)s: your verification code is %(code)s.") % {
+        "operator": tenant.name,
+        "code": code,
+    }
+    if channel == "email":
+        subject = gettext_for(language, "Confirm your e-mail address")
+        messages.queue_email(
+            session,
+            key=settings.secret_bytes,
+            tenant_id=app.tenant_id,
+            to=target,
+            subject=subject,
+            text=text,
+            at=at,
+        )
+    else:
+        messages.queue_sms(
+            session, key=settings.secret_bytes, tenant_id=app.tenant_id, to=target, text=text, at=at
+        )
+
+
+def confirm_verification(
+    session: Session,
+    settings: Settings,
+    app: Application,
+    channel: str,
+    code: str,
+    *,
+    at: dt.datetime,
+) -> AppError | None:
+    """Check a contact code; a wrong one is counted (the caller commits, then reports)."""
+    pending = repository.open_verification(session, app.id, channel)
+    target = app.contact_email if channel == "email" else app.alt_phone
+    if pending is None or pending.expires_at <= at or pending.target != target:
+        return Invalid(
+            "CODE_INVALID",
+            N_("This code is wrong or has expired. Ask for a new one."),
+            field="code",
+        )
+    if keyed_hash(settings.secret_bytes, "verify", str(pending.id), code) != pending.code_hash:
+        pending.failed_tries += 1
+        if pending.failed_tries >= CODE_TRIES:
+            pending.used_at = at
+            return Invalid(
+                "CODE_LOCKED", N_("Too many wrong codes. Ask for a new one."), field="code"
+            )
+        return Invalid(
+            "CODE_INVALID",
+            N_("This code is wrong or has expired. Ask for a new one."),
+            field="code",
+        )
+    pending.used_at = at
+    if channel == "email":
+        app.contact_email_verified_at = at
+    else:
+        app.alt_phone_verified_at = at
+    return None
+
+
+def fee_quote(session: Session, tenant: Tenant, app: Application, at: dt.datetime) -> billing.Quote:
+    line = line_of(session, app)
+    done = repository.count_submitted(
+        session,
+        app.tenant_id,
+        at - dt.timedelta(days=365),
+        customer_id=app.customer_id,
+        states=[S.APPROVED, S.PROVISIONING, S.CODE_READY, S.INSTALLED],
+    )
+    return billing.quote(
+        tenants.policy(tenant),
+        reason=app.reason,
+        replacements_last_12_months=done,
+        billing="postpaid" if line.billing == "postpaid" else "prepaid",
+        credit_cents=line.credit_cents,
+    )
+
+
+def evidence_checks(
+    session: Session, tenant: Tenant, app: Application, holder: Customer, at: dt.datetime
+) -> tuple[list[Check], bool | None]:
+    """Every check on the evidence, and whether the zone matched the holder (None: no zone)."""
+    checks: list[Check] = []
+    policy = tenants.policy(tenant)
+
+    def add(code: str, passed: bool, message: str) -> None:
+        checks.append(Check(code, passed, message))
+
+    complete = bool(
+        app.document_type and app.document_number and app.document_country and app.document_expiry
+    )
+    add(
+        "DOCUMENT_GIVEN",
+        complete,
+        N_("Give your identity document's type, number, country and expiry date."),
+    )
+    if complete:
+        assert app.document_type is not None
+        assert app.document_expiry is not None
+        add(
+            "DOCUMENT_ACCEPTED",
+            app.document_type in policy.accepted_documents,
+            N_("This operator does not accept this document."),
+        )
+        add(
+            "DOCUMENT_NOT_EXPIRED",
+            app.document_expiry >= at.date(),
+            N_("This document has expired."),
+        )
+    mrz_matches_holder: bool | None = None
+    if app.mrz:
+        zone = parse(app.mrz, at.date())
+        typed = (
+            zone.document_number == app.document_number and zone.expiry_date == app.document_expiry
+        )
+        add(
+            "MRZ_MATCHES_DOCUMENT",
+            typed,
+            N_("The machine-readable zone does not match the document number or expiry you typed."),
+        )
+        mrz_matches_holder = (
+            names_match(zone.surname, zone.given_names, holder.family_name, holder.given_name)
+            and zone.birth_date == holder.birth_date
+            and zone.sex == holder.sex
+        )
+        add(
+            "MRZ_MATCHES_HOLDER",
+            mrz_matches_holder,
+            N_("The machine-readable zone does not match the holder of the line."),
+        )
+    elif app.document_type in ("cie", "passport"):
+        add("MRZ_GIVEN", False, N_("Type the machine-readable zone printed on your document."))
+    add(
+        "CODICE_FISCALE_MATCHES",
+        app.codice_fiscale == holder.codice_fiscale,
+        N_("The codice fiscale does not match the holder of the line."),
+    )
+    if Reason(app.reason) in NEEDS_DECLARATION:
+        add(
+            "SELF_DECLARATION",
+            app.self_declaration_at is not None,
+            N_("Sign the declaration of loss or theft."),
+        )
+    add(
+        "CONTACT_EMAIL_VERIFIED",
+        app.contact_email_verified_at is not None,
+        N_("Confirm your contact e-mail address with the code we sent."),
+    )
+    add(
+        "ALT_PHONE_VERIFIED",
+        app.alt_phone_verified_at is not None,
+        N_("Confirm your alternative phone number with the code we sent."),
+    )
+    return checks, mrz_matches_holder
+
+
+def submit(
+    session: Session,
+    settings: Settings,
+    tenant: Tenant,
+    app: Application,
+    *,
+    ip: str,
+    at: dt.datetime,
+    actor: audit.Actor,
+) -> Assessment:
+    if app.state != S.DRAFT:
+        raise Conflict("APPLICATION_SUBMITTED", "This application was already submitted.")
+    if (
+        repository.count_submitted(session, tenant.id, at - dt.timedelta(days=1), ip=ip)
+        >= IP_DAILY_LIMIT
+    ):
+        raise AppError("TOO_MANY_APPLICATIONS", "Too many applications from your network today.")
+    holder = customers.get(session, tenant.id, app.customer_id)
+    line = line_of(session, app)
+    checks, mrz_matches = evidence_checks(session, tenant, app, holder, at)
+    # A zone that does not match the holder is for a reviewer to judge, not a refusal.
+    if any(not c.passed and c.code != "MRZ_MATCHES_HOLDER" for c in checks):
+        raise SubmissionRefused(checks)
+    quote = fee_quote(session, tenant, app, at)
+    if not quote.payable:
+        raise Invalid(
+            "TOP_UP_NEEDED",
+            "Your credit is short by %(amount)s: top up first, then submit.",
+            params={"amount": f"{quote.top_up_needed_cents / 100:.2f} €"},
+        )
+    policy = tenants.policy(tenant)
+    day = at - dt.timedelta(days=1)
+    assessment = assess(
+        Signals(
+            mrz_verified=mrz_matches,
+            codice_fiscale_matches=True,
+            sim_changes_last_30_days=lines.sim_changes_since(
+                session, line, at - dt.timedelta(days=30)
+            ),
+            lines_of_holder=lines.count_lines(session, tenant.id, holder.id),
+            replacements_last_12_months=repository.count_submitted(
+                session, tenant.id, at - dt.timedelta(days=365), customer_id=holder.id
+            ),
+            applications_from_ip_24h=repository.count_submitted(session, tenant.id, day, ip=ip),
+            applications_with_document_24h=repository.count_submitted(
+                session, tenant.id, day, document_number=app.document_number
+            ),
+            reason=app.reason,
+        ),
+        policy,
+    )
+    objection = token(24)
+    app.checks = [c.as_dict() for c in checks]
+    app.risk_score, app.risk_reasons, app.route = (
+        assessment.score,
+        assessment.reasons,
+        assessment.route,
+    )
+    app.fee_cents, app.fee_charge_to, app.fee_free_reason = (
+        quote.amount_cents,
+        quote.charge_to,
+        quote.free_reason,
+    )
+    app.submitted_at, app.submitted_ip = at, ip
+    app.confirm_until = at + dt.timedelta(minutes=policy.confirmation_window_minutes)
+    app.objection_token_hash = keyed_hash(settings.secret_bytes, "objection", objection)
+    _move(session, app, S.AWAITING_CONFIRMATION, at, actor, score=assessment.score)
+    # AGCOM delibera 86/21/CIR: the SIM change is announced to the line's own number, even
+    # when that SIM is lost, and to the e-mail on file; an objection in the window stops it.
+    link = f"{settings.public_url}/{tenant.slug}/objection/{objection}"
+    minutes = policy.confirmation_window_minutes
+    lang = holder.language
+    sms = gettext_for(
+        lang,
+        "%(operator)s: a new SIM was requested for this number. If it was not you, "
+        "open %(link)s within %(minutes)d minutes to stop it.",
+    )
+    messages.queue_sms(
+        session,
+        key=settings.secret_bytes,
+        tenant_id=tenant.id,
+        to=line.msisdn,
+        text=sms % {"operator": tenant.name, "link": link, "minutes": minutes},
+        at=at,
+    )
+    notice = gettext_for(
+        lang,
+        "We received a request to replace the SIM of %(msisdn)s. If it was not "
+        "you, open this link within %(minutes)d minutes to stop it: %(link)s",
+    )
+    messages.queue_email(
+        session,
+        key=settings.secret_bytes,
+        tenant_id=tenant.id,
+        to=holder.email,
+        subject=gettext_for(lang, "Your SIM replacement request"),
+        text=notice % {"msisdn": line.msisdn, "minutes": minutes, "link": link},
+        at=at,
+    )
+    jobs.enqueue(
+        session,
+        WINDOW_ENDS,
+        {"application_id": str(app.id)},
+        at=at,
+        tenant_id=tenant.id,
+        run_after=app.confirm_until,
+    )
+    return assessment
+
+
+def object_to(
+    session: Session,
+    settings: Settings,
+    tenant: Tenant,
+    objection: str,
+    *,
+    at: dt.datetime,
+    ip: str,
+) -> Application:
+    """The holder stops the SIM change from the link in the SMS or e-mail."""
+    app = repository.by_objection_hash(
+        session, tenant.id, keyed_hash(settings.secret_bytes, "objection", objection)
+    )
+    if app is None:
+        raise NotFound("OBJECTION_NOT_FOUND", "This link is not valid.")
+    if app.state == S.OBJECTED:
+        return app
+    if app.state not in (S.AWAITING_CONFIRMATION, S.IN_REVIEW):
+        raise Conflict("TOO_LATE_TO_OBJECT", "This request can no longer be stopped here: call us.")
+    _move(session, app, S.OBJECTED, at, audit.Actor("customer", None, ip))
+    return app
+
+
+STATE_NOTICES = {
+    S.APPROVED: N_(
+        "Your request to replace the SIM of %(msisdn)s is approved. We are preparing your new eSIM."
+    ),
+    S.IN_REVIEW: N_(
+        "Your request to replace the SIM of %(msisdn)s is being checked by our staff. "
+        "We will write to you."
+    ),
+}
+
+
+def window_ended(
+    session: Session, key: bytes, tenant_id: uuid.UUID, app_id: uuid.UUID, at: dt.datetime
+) -> None:
+    """Job: the waiting window is over with no objection; route the application."""
+    app = repository.by_id(session, tenant_id, app_id, lock=True)
+    if app is None or app.state != S.AWAITING_CONFIRMATION:
+        return  # objected, withdrawn, or done already: nothing to do
+    assert app.confirm_until is not None
+    if at < app.confirm_until:
+        jobs.enqueue(
+            session,
+            WINDOW_ENDS,
+            {"application_id": str(app.id)},
+            at=at,
+            tenant_id=tenant_id,
+            run_after=app.confirm_until,
+        )
+        return
+    target = S.APPROVED if app.route == "auto_approve" else S.IN_REVIEW
+    _move(session, app, target, at, audit.SYSTEM, route=app.route or "")
+    holder = customers.get(session, tenant_id, app.customer_id)
+    line = line_of(session, app)
+    messages.queue_email(
+        session,
+        key=key,
+        tenant_id=tenant_id,
+        to=holder.email,
+        subject=gettext_for(holder.language, "Your SIM replacement request"),
+        text=gettext_for(holder.language, STATE_NOTICES[target]) % {"msisdn": line.msisdn},
+        at=at,
+    )
+
+
+def withdraw(session: Session, app: Application, *, at: dt.datetime, actor: audit.Actor) -> None:
+    _move(session, app, S.WITHDRAWN, at, actor)
+
+
+def tenant_of(session: Session, app_id: uuid.UUID) -> uuid.UUID | None:
+    """The tenant of an application, for jobs that carry only its id."""
+    found = session.get(Application, app_id)
+    return found.tenant_id if found else None

@@ -1,0 +1,323 @@
+"""Applying for a replacement through the API, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from resim.audit.models import AuditEvent
+from resim.customer.models import Customer
+from resim.db.engine import transaction
+from resim.deps import Deps
+from resim.kit.clock import FixedClock
+from resim.kit.codice_fiscale import CodiceFiscale
+from resim.kit.mrz import compose_td3
+from resim.line.models import LineEvent, LineEventKind
+from resim.line.service import find_line
+from tests import factories
+from tests.helpers import api_token, deliver, last_code, last_sms
+
+ALT_PHONE = "+41 79 765 43 21"
+
+
+class Applicant:
+    def __init__(self, client: TestClient, deps: Deps, clock: FixedClock) -> None:
+        self.client, self.deps, self.clock = client, deps, clock
+        deps.settings.security.session_minutes = 24 * 60  # outlives the confirmation window
+        self.world = factories.world(deps.sessions, clock.now())
+        self.auth = {"authorization": f"Bearer {api_token(client, deps, 'acme', self.world.email)}"}
+        with deps.sessions() as session:
+            holder = session.get(Customer, self.world.customer_id)
+            assert holder is not None
+            self.holder = holder
+
+    def call(self, method: str, path: str, json: Any = None, lang: str = "en") -> Any:
+        answer = self.client.request(
+            method, f"/api/v1/acme{path}", json=json, headers={**self.auth, "accept-language": lang}
+        )
+        return answer
+
+    def start(self, msisdn: str | None = None, reason: str = "lost") -> str:
+        answer = self.call(
+            "POST", "/applications", {"msisdn": msisdn or self.world.msisdns[0], "reason": reason}
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    def passport(self, **overrides: Any) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "document_number": "YA1234567",
+            "issuing_state": "ITA",
+            "nationality": "ITA",
+            "surname": self.holder.family_name,
+            "given_names": self.holder.given_name,
+            "birth_date": self.holder.birth_date,
+            "sex": self.holder.sex,
+            "expiry_date": dt.date(2031, 6, 1),
+        }
+        fields.update(overrides)
+        return {
+            "documentType": "passport",
+            "documentNumber": "YA1234567",
+            "documentCountry": "ITA",
+            "documentExpiry": "2031-06-01",
+            "mrz": compose_td3(**fields),
+            "codiceFiscale": self.holder.codice_fiscale,
+            "selfDeclaration": True,
+            "contactEmail": self.holder.email,
+            "altPhone": ALT_PHONE,
+        }
+
+    def verify_contacts(self, app_id: str) -> None:
+        for channel in ("email", "sms"):
+            assert (
+                self.call("POST", f"/applications/{app_id}/verifications/{channel}").status_code
+                == 202
+            )
+        deliver(self.deps)
+        email_code = last_code(self.deps, self.holder.email)
+        sms_code = re.search(r"\b(\d{6})\b", last_sms(self.deps, "+41797654321")).group(1)  # type: ignore[union-attr]
+        for channel, code in (("email", email_code), ("sms", sms_code)):
+            answer = self.call(
+                "POST", f"/applications/{app_id}/verifications/{channel}/confirm", {"code": code}
+            )
+            assert answer.status_code == 200, answer.text
+
+    def complete(self, app_id: str, **passport: Any) -> None:
+        answer = self.call("PATCH", f"/applications/{app_id}", self.passport(**passport))
+        assert answer.status_code == 200, answer.text
+        self.verify_contacts(app_id)
+
+    def end_window(self) -> None:
+        self.clock.advance(dt.timedelta(minutes=61))
+        deliver(self.deps)
+
+
+@pytest.fixture
+def applicant(client: TestClient, deps: Deps, clock: FixedClock) -> Applicant:
+    return Applicant(client, deps, clock)
+
+
+def test_a_low_risk_application_is_approved_when_the_window_ends(applicant: Applicant) -> None:
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    answer = applicant.call("POST", f"/applications/{app_id}/submit")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["state"] == "awaiting_confirmation" and body["riskScore"] == 0
+    assert {c["code"] for c in body["checks"]} >= {
+        "MRZ_MATCHES_DOCUMENT",
+        "MRZ_MATCHES_HOLDER",
+        "CODICE_FISCALE_MATCHES",
+        "ALT_PHONE_VERIFIED",
+    }
+    assert all(c["passed"] for c in body["checks"])
+    assert body["fee"]["amountCents"] == 0 and body["fee"]["freeReason"] == "free_allowance"
+    deliver(applicant.deps)
+    # AGCOM 86/21/CIR: the line's own number is told, with a link to object.
+    warning = last_sms(applicant.deps, applicant.world.msisdns[0])
+    assert "/acme/objection/" in warning and "60" in warning
+    applicant.end_window()
+    body = applicant.call("GET", f"/applications/{app_id}").json()
+    assert body["state"] == "approved"
+    assert [e["state"] for e in body["timeline"]] == ["draft", "awaiting_confirmation", "approved"]
+    assert applicant.deps.outbox is not None
+    assert (
+        "è approvata" in applicant.deps.outbox.messages()[0].message.text
+    )  # the holder reads Italian
+
+
+def test_a_recent_sim_change_sends_the_application_to_review(applicant: Applicant) -> None:
+    deps, world = applicant.deps, applicant.world
+    with transaction(deps.sessions) as session:
+        line = find_line(session, world.tenant_id, world.msisdns[0])
+        assert line is not None
+        session.add(
+            LineEvent(
+                tenant_id=line.tenant_id,
+                line_id=line.id,
+                seq=99,
+                kind=LineEventKind.SIM_CHANGED,
+                at=applicant.clock.now() - dt.timedelta(days=3),
+                actor="system",
+                reason=None,
+                details={},
+            )
+        )
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    body = applicant.call("POST", f"/applications/{app_id}/submit", lang="it").json()
+    assert body["riskReasons"][0]["code"] == "RECENT_SIM_CHANGE"
+    assert (
+        body["riskReasons"][0]["detail"]
+        == "La SIM di questa linea è cambiata negli ultimi 30 giorni."
+    )
+    applicant.end_window()
+    assert applicant.call("GET", f"/applications/{app_id}").json()["state"] == "in_review"
+
+
+def test_a_passport_of_someone_else_goes_to_two_reviewers(applicant: Applicant) -> None:
+    app_id = applicant.start()
+    applicant.complete(app_id, surname="Verdi", given_names="Paolo", sex="M")
+    body = applicant.call("POST", f"/applications/{app_id}/submit").json()
+    assert body["state"] == "awaiting_confirmation"
+    assert "MRZ_MISMATCH" in [r["code"] for r in body["riskReasons"]]
+    failed = [c["code"] for c in body["checks"] if not c["passed"]]
+    assert failed == ["MRZ_MATCHES_HOLDER"]
+    with applicant.deps.sessions() as session:
+        from resim.replacement.models import Application
+
+        assert session.scalars(select(Application.route)).one() == "four_eyes"
+
+
+def test_an_objection_stops_the_change(applicant: Applicant) -> None:
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    applicant.call("POST", f"/applications/{app_id}/submit")
+    deliver(applicant.deps)
+    link = re.search(r"/acme/objection/(\S+)", last_sms(applicant.deps, applicant.world.msisdns[0]))
+    assert link
+    objection = link.group(1).rstrip(".")
+    assert applicant.client.post(f"/api/v1/acme/objections/{objection}").status_code == 204
+    applicant.end_window()
+    body = applicant.call("GET", f"/applications/{app_id}").json()
+    assert body["state"] == "objected"
+    assert applicant.client.post("/api/v1/acme/objections/forged-token").status_code == 404
+
+
+def test_submission_refused_lists_what_is_missing_and_changes_nothing(applicant: Applicant) -> None:
+    app_id = applicant.start()
+    answer = applicant.call("POST", f"/applications/{app_id}/submit", lang="zh")
+    assert answer.status_code == 422 and answer.json()["code"] == "DOCUMENT_GIVEN"
+    assert applicant.call("GET", f"/applications/{app_id}").json()["state"] == "draft"
+    patch = applicant.passport()
+    patch["codiceFiscale"] = CodiceFiscale.from_person(
+        "Bianchi", "Marco", dt.date(1980, 1, 1), "M", "F205"
+    )
+    applicant.call("PATCH", f"/applications/{app_id}", patch)
+    applicant.verify_contacts(app_id)
+    answer = applicant.call("POST", f"/applications/{app_id}/submit", lang="it")
+    assert answer.status_code == 422 and answer.json()["code"] == "CODICE_FISCALE_MATCHES"
+    assert (
+        answer.json()["detail"] == "Il codice fiscale non corrisponde all'intestatario della linea."
+    )
+    assert applicant.call("GET", f"/applications/{app_id}").json()["state"] == "draft"
+
+
+@pytest.mark.parametrize(
+    ("patch", "code", "field"),
+    [
+        (
+            {"documentType": "passport", "documentNumber": "12", "documentCountry": "ITA"},
+            "INVALID_DOCUMENT_NUMBER",
+            "document_number",
+        ),
+        ({"documentExpiry": "2020-01-01"}, "DOCUMENT_EXPIRED", "document_expiry"),
+        ({"codiceFiscale": "RSSMRA80A01H501X"}, "INVALID_CODICE_FISCALE", "codiceFiscale"),
+        ({"altPhone": "12"}, "INVALID_MSISDN", "altPhone"),
+        ({"contactEmail": "nobody"}, "INVALID_VALUE", "contactEmail"),
+    ],
+)
+def test_bad_evidence_is_refused_field_by_field(
+    applicant: Applicant, patch: dict[str, str], code: str, field: str
+) -> None:
+    app_id = applicant.start()
+    answer = applicant.call("PATCH", f"/applications/{app_id}", patch)
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert code in (body["code"], *(e["code"] for e in body.get("errors", [])))
+    assert body["errors"][0]["field"] == field
+
+
+def test_a_wrong_mrz_check_digit_is_named(applicant: Applicant) -> None:
+    app_id = applicant.start()
+    mrz = applicant.passport()["mrz"]
+    broken = mrz[:-1] + str((int(mrz[-1]) + 1) % 10)
+    answer = applicant.call("PATCH", f"/applications/{app_id}", {"mrz": broken}, lang="it")
+    assert answer.status_code == 422 and answer.json()["code"] == "INVALID_MRZ"
+    assert "cifra di controllo" in answer.json()["detail"]
+
+
+def test_only_the_holder_may_apply_and_the_attempt_is_audited(applicant: Applicant) -> None:
+    answer = applicant.call(
+        "POST", "/applications", {"msisdn": applicant.world.other_msisdn, "reason": "stolen"}
+    )
+    assert answer.status_code == 403 and answer.json()["code"] == "NOT_HOLDER"
+    with applicant.deps.sessions() as session:
+        actions = session.scalars(select(AuditEvent.action)).all()
+    assert "replacement.refused_not_holder" in actions
+
+
+def test_one_open_application_per_line(applicant: Applicant) -> None:
+    applicant.start()
+    answer = applicant.call(
+        "POST", "/applications", {"msisdn": applicant.world.msisdns[0], "reason": "lost"}
+    )
+    assert answer.status_code == 409 and answer.json()["code"] == "APPLICATION_OPEN"
+    assert applicant.start(applicant.world.msisdns[1]) != ""
+
+
+def test_a_second_paid_replacement_needs_enough_credit(applicant: Applicant) -> None:
+    first = applicant.start()
+    applicant.complete(first)
+    applicant.call("POST", f"/applications/{first}/submit")
+    applicant.end_window()  # approved: the free replacement of the year is used
+    second = applicant.start(applicant.world.msisdns[1], reason="stolen")
+    quote = applicant.call("GET", f"/applications/{second}/quote").json()
+    assert (quote["amountCents"], quote["chargeTo"]) == (1000, "bill")  # the postpaid line
+    with transaction(applicant.deps.sessions) as session:
+        line = find_line(session, applicant.world.tenant_id, applicant.world.msisdns[1])
+        assert line is not None
+        line.billing, line.credit_cents = "prepaid", 300
+    quote = applicant.call("GET", f"/applications/{second}/quote").json()
+    assert quote["topUpNeededCents"] == 700
+    applicant.complete(second)
+    answer = applicant.call("POST", f"/applications/{second}/submit", lang="en")
+    assert answer.status_code == 422 and answer.json()["code"] == "TOP_UP_NEEDED"
+    assert "7.00 €" in answer.json()["detail"]
+
+
+def test_a_verification_code_is_checked_and_counted(applicant: Applicant) -> None:
+    app_id = applicant.start()
+    applicant.call("PATCH", f"/applications/{app_id}", {"contactEmail": "new.address@example.it"})
+    applicant.call("POST", f"/applications/{app_id}/verifications/email")
+    deliver(applicant.deps)
+    code = last_code(applicant.deps, "new.address@example.it")
+    wrong = f"{(int(code) + 1) % 1000000:06d}"
+    answers = [
+        applicant.call(
+            "POST", f"/applications/{app_id}/verifications/email/confirm", {"code": wrong}
+        )
+        for _ in range(5)
+    ]
+    assert [a.json()["code"] for a in answers] == ["CODE_INVALID"] * 4 + ["CODE_LOCKED"]
+    late = applicant.call(
+        "POST", f"/applications/{app_id}/verifications/email/confirm", {"code": code}
+    )
+    assert late.status_code == 422
+    assert applicant.call("GET", f"/applications/{app_id}").json()["contactEmailVerified"] is False
+
+
+def test_the_alternative_phone_cannot_be_the_lost_line(applicant: Applicant) -> None:
+    app_id = applicant.start()
+    applicant.call("PATCH", f"/applications/{app_id}", {"altPhone": applicant.world.msisdns[0]})
+    answer = applicant.call("POST", f"/applications/{app_id}/verifications/sms")
+    assert answer.status_code == 422 and answer.json()["code"] == "ALT_PHONE_IS_LINE"
+
+
+def test_a_submitted_application_cannot_be_edited_or_resubmitted(applicant: Applicant) -> None:
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    applicant.call("POST", f"/applications/{app_id}/submit")
+    assert (
+        applicant.call("PATCH", f"/applications/{app_id}", {"selfDeclaration": False}).status_code
+        == 409
+    )
+    assert applicant.call("POST", f"/applications/{app_id}/submit").status_code == 409
+    withdrawn = applicant.call("POST", f"/applications/{app_id}/withdraw").json()
+    assert withdrawn["state"] == "withdrawn"
