@@ -19,6 +19,7 @@ from resim.line import api as line_api
 from resim.line import views as line_views
 from resim.logs import configure
 from resim.replacement import api as replacement_api
+from resim.replacement import views as replacement_views
 from resim.tasks import make_worker
 from resim.web import errors, middleware
 from resim.web import views as web_views
@@ -63,4 +64,5 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app.include_router(web_views.tenant_router)
     app.include_router(auth_views.router)
     app.include_router(line_views.router)
+    app.include_router(replacement_views.router)
     return app

@@ -25,6 +25,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 class Live:
     url: str
     world: factories.World
+    db_url: str
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +65,7 @@ def live(settings: Settings) -> Iterator[Live]:
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", world)
+    yield Live(f"http://127.0.0.1:{port}", world, settings.db.url)
     server.should_exit = True
     thread.join(timeout=15)
     deps.engine.dispose()

@@ -59,7 +59,8 @@ TENANTS = [
             ("PLUS100", "Aurora Plus 100 GB", "prepaid", 999, 100),
             ("BUSINESS", "Aurora Business Unlimited", "postpaid", 1999, 500),
         ],
-        TenantPolicy(replacement_fee_cents=1000, redownload_cap=6),
+        # A short AGCOM window so the demo can be clicked through; Lira keeps the usual hour.
+        TenantPolicy(replacement_fee_cents=1000, redownload_cap=6, confirmation_window_minutes=2),
     ),
     TenantSpec(
         "lira",
@@ -321,6 +322,12 @@ def load(session: Session, *, now: dt.datetime, seed: int = 2026) -> dict[str, i
                     actor=ACTOR,
                 )
                 counts["lines"] += 1
+                if spec.slug == "aurora" and index == 1:
+                    # Wei Chen's eSIM was replaced five days ago: a new request is risky.
+                    lines.record_sim_change(
+                        session, line, at=now - dt.timedelta(days=5), actor=ACTOR
+                    )
+                    continue
                 roll = rng.random()
                 if roll < 0.15:  # lost once, found again
                     at = created + dt.timedelta(days=rng.randint(1, 15))
@@ -352,5 +359,4 @@ def load(session: Session, *, now: dt.datetime, seed: int = 2026) -> dict[str, i
                         at=now - dt.timedelta(hours=rng.randint(1, 72)),
                         actor=Actor("customer", str(customer.id)),
                     )
-                del line
     return counts

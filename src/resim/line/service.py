@@ -250,3 +250,8 @@ def sim_changes_since(session: Session, line: Line, since: dt.datetime) -> int:
 
 def count_lines(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> int:
     return len(repository.lines_of(session, tenant_id, customer_id))
+
+
+def record_sim_change(session: Session, line: Line, *, at: dt.datetime, actor: audit.Actor) -> None:
+    """Note that the line's current profile replaced another at ``at`` (imports, demo data)."""
+    _event(session, line, LineEventKind.SIM_CHANGED, at, actor, None, {"iccid": line.iccid})

@@ -58,7 +58,9 @@ def outbox(request: Request) -> Response:
     box = deps_of(request).outbox
     if box is None or not deps_of(request).settings.demo:
         raise NotFound("NOT_FOUND", "Not found")
-    return render(request, "outbox.html", {"messages": box.messages(50)})
+    sms = deps_of(request).sms_outbox
+    texts = sms.messages(50) if sms is not None else []
+    return render(request, "outbox.html", {"messages": box.messages(50), "texts": texts})
 
 
 @tenant_router.get("/checklist")

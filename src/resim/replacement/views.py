@@ -1,0 +1,385 @@
+"""The application in the portal: a guided form saved step by step, then its tracking page."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from resim.audit.service import Actor
+from resim.auth.service import Principal
+from resim.errors import AppError
+from resim.line import service as lines
+from resim.replacement import service
+from resim.replacement.models import Application
+from resim.replacement.risk import REASONS
+from resim.replacement.schemas import NEEDS_DECLARATION, DraftUpdate, NewApplication, Reason
+from resim.replacement.states import ApplicationState
+from resim.tenant import service as tenants
+from resim.tenant.models import Tenant
+from resim.web.context import DB, client_ip, deps_of, language
+from resim.web.errors import STATUS, app_error_message
+from resim.web.forms import parse
+from resim.web.security import csrf, current_tenant, page_customer
+from resim.web.templating import render
+
+router = APIRouter(prefix="/{tenant}", include_in_schema=False)
+
+
+def _signin(tenant: Tenant) -> Response:
+    return RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
+
+
+def _page(
+    request: Request,
+    session: Session,
+    tenant: Tenant,
+    app: Application,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    line = service.line_of(session, app)
+    quote = None
+    if app.state == ApplicationState.DRAFT:
+        quote = service.fee_quote(session, tenant, app, deps_of(request).clock.now())
+    return render(
+        request,
+        "application.html",
+        {
+            "app": app,
+            "line": line,
+            "events": service.timeline(session, app),
+            "quote": quote,
+            "errors": errors or {},
+            "needs_declaration": Reason(app.reason) in NEEDS_DECLARATION,
+            "documents": tenants.policy(tenant).accepted_documents,
+            "reasons": REASONS,
+        },
+        status,
+    )
+
+
+@router.get("/lines/{msisdn}/replace")
+def start_page(
+    msisdn: str,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return _signin(tenant)
+    view = lines.line_overview(
+        session,
+        who.tenant_id,
+        who.customer_id,
+        NewApplication(msisdn=msisdn, reason=Reason.LOST).msisdn,
+    )
+    return render(
+        request, "apply_start.html", {"view": view, "reasons": list(Reason), "error": None}
+    )
+
+
+@router.post("/lines/{msisdn}/replace", dependencies=[Depends(csrf)])
+def start(
+    msisdn: str,
+    request: Request,
+    reason: str = Form(""),
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return _signin(tenant)
+    parsed = parse(request, NewApplication, {"msisdn": msisdn, "reason": reason})
+    if isinstance(parsed, dict):
+        view = lines.line_overview(
+            session,
+            who.tenant_id,
+            who.customer_id,
+            NewApplication(msisdn=msisdn, reason=Reason.LOST).msisdn,
+        )
+        return render(
+            request,
+            "apply_start.html",
+            {"view": view, "reasons": list(Reason), "error": next(iter(parsed.values()))},
+            422,
+        )
+    try:
+        app = service.start(
+            session,
+            who.tenant_id,
+            who.customer_id,
+            parsed.msisdn,
+            parsed.reason,
+            at=deps_of(request).clock.now(),
+            actor=Actor("customer", str(who.customer_id), client_ip(request)),
+        )
+    except AppError as exc:
+        if exc.code == "APPLICATION_OPEN":
+            return RedirectResponse(
+                f"/{tenant.slug}/applications/{exc.params['id']}", status_code=303
+            )
+        raise
+    session.commit()
+    return RedirectResponse(f"/{tenant.slug}/applications/{app.id}", status_code=303)
+
+
+@router.get("/applications/{app_id}")
+def application_page(
+    app_id: uuid.UUID,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return _signin(tenant)
+    return _page(
+        request, session, tenant, service.get(session, who.tenant_id, who.customer_id, app_id)
+    )
+
+
+def _save(
+    request: Request,
+    session: Session,
+    tenant: Tenant,
+    who: Principal,
+    app_id: uuid.UUID,
+    data: dict[str, Any],
+) -> Response:
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    parsed = parse(request, DraftUpdate, data)
+    if isinstance(parsed, dict):
+        session.rollback()
+        return _page(request, session, tenant, app, parsed, 422)
+    try:
+        service.update(session, tenant, app, parsed, at=deps_of(request).clock.now())
+    except AppError as exc:
+        return _error(request, session, tenant, who, app_id, exc)
+    session.commit()
+    return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
+
+
+def _error(
+    request: Request,
+    session: Session,
+    tenant: Tenant,
+    who: Principal,
+    app_id: uuid.UUID,
+    exc: AppError,
+) -> Response:
+    session.rollback()
+    app = service.get(session, who.tenant_id, who.customer_id, app_id)
+    key = exc.field or "form"
+    return _page(
+        request, session, tenant, app, {key: app_error_message(request, exc)}, STATUS[exc.kind]
+    )
+
+
+def _blank(value: str) -> str | None:
+    return value.strip() or None
+
+
+@router.post("/applications/{app_id}/document", dependencies=[Depends(csrf)])
+def save_document(
+    app_id: uuid.UUID,
+    request: Request,
+    document_type: str = Form(""),
+    document_number: str = Form(""),
+    document_country: str = Form(""),
+    document_expiry: str = Form(""),
+    mrz: str = Form(""),
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return _signin(tenant)
+    data = {
+        "document_type": _blank(document_type),
+        "document_number": _blank(document_number),
+        "document_country": _blank(document_country),
+        "document_expiry": _blank(document_expiry),
+        "mrz": mrz.strip(),
+    }
+    return _save(
+        request, session, tenant, who, app_id, {k: v for k, v in data.items() if v is not None}
+    )
+
+
+@router.post("/applications/{app_id}/identity", dependencies=[Depends(csrf)])
+def save_identity(
+    app_id: uuid.UUID,
+    request: Request,
+    codice_fiscale: str = Form(""),
+    self_declaration: str = Form(""),
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return _signin(tenant)
+    data: dict[str, Any] = {"self_declaration": self_declaration == "yes"}
+    if codice_fiscale.strip():
+        data["codice_fiscale"] = codice_fiscale
+    return _save(request, session, tenant, who, app_id, data)
+
+
+@router.post("/applications/{app_id}/contacts", dependencies=[Depends(csrf)])
+def save_contacts(
+    app_id: uuid.UUID,
+    request: Request,
+    contact_email: str = Form(""),
+    alt_phone: str = Form(""),
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return _signin(tenant)
+    data = {"contact_email": _blank(contact_email), "alt_phone": _blank(alt_phone)}
+    return _save(
+        request, session, tenant, who, app_id, {k: v for k, v in data.items() if v is not None}
+    )
+
+
+@router.post("/applications/{app_id}/code/{channel}", dependencies=[Depends(csrf)])
+def code(
+    app_id: uuid.UUID,
+    channel: str,
+    request: Request,
+    code: str = Form(""),
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    """Without a code: send one. With a code: confirm it."""
+    if who is None:
+        return _signin(tenant)
+    if channel not in ("email", "sms"):
+        from resim.errors import NotFound
+
+        raise NotFound("NOT_FOUND", "Not found")
+    deps = deps_of(request)
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    try:
+        if not code.strip():
+            service.send_verification(
+                session,
+                deps.settings,
+                tenant,
+                app,
+                channel,
+                language=language(request),
+                at=deps.clock.now(),
+            )
+        else:
+            error = service.confirm_verification(
+                session, deps.settings, app, channel, code.strip(), at=deps.clock.now()
+            )
+            session.commit()
+            if error is not None:
+                raise error
+    except AppError as exc:
+        exc.field = f"{channel}_code"
+        return _error(request, session, tenant, who, app_id, exc)
+    session.commit()
+    return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
+
+
+@router.post("/applications/{app_id}/submit", dependencies=[Depends(csrf)])
+def submit(
+    app_id: uuid.UUID,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return _signin(tenant)
+    deps = deps_of(request)
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    try:
+        service.submit(
+            session,
+            deps.settings,
+            tenant,
+            app,
+            ip=client_ip(request),
+            at=deps.clock.now(),
+            actor=Actor("customer", str(who.customer_id), client_ip(request)),
+        )
+    except AppError as exc:
+        failed = getattr(exc, "checks", None)
+        if failed:
+            session.rollback()
+            app = service.get(session, who.tenant_id, who.customer_id, app_id)
+            errors = {
+                c.code: app_error_message(request, AppError(c.code, c.message))
+                for c in failed
+                if not c.passed
+            }
+            return _page(
+                request, session, tenant, app, {"form": next(iter(errors.values())), **errors}, 422
+            )
+        return _error(request, session, tenant, who, app_id, exc)
+    session.commit()
+    return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
+
+
+@router.post("/applications/{app_id}/withdraw", dependencies=[Depends(csrf)])
+def withdraw(
+    app_id: uuid.UUID,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return _signin(tenant)
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    try:
+        service.withdraw(
+            session,
+            app,
+            at=deps_of(request).clock.now(),
+            actor=Actor("customer", str(who.customer_id), client_ip(request)),
+        )
+    except AppError as exc:
+        return _error(request, session, tenant, who, app_id, exc)
+    session.commit()
+    return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
+
+
+@router.get("/objection/{objection}")
+def objection_page(
+    objection: str, request: Request, tenant: Tenant = Depends(current_tenant)
+) -> Response:
+    return render(request, "objection.html", {"objection": objection, "done": False, "error": None})
+
+
+@router.post("/objection/{objection}", dependencies=[Depends(csrf)])
+def object_to(
+    objection: str,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> Response:
+    deps = deps_of(request)
+    try:
+        service.object_to(
+            session, deps.settings, tenant, objection, at=deps.clock.now(), ip=client_ip(request)
+        )
+    except AppError as exc:
+        return render(
+            request,
+            "objection.html",
+            {"objection": objection, "done": False, "error": app_error_message(request, exc)},
+            STATUS[exc.kind],
+        )
+    session.commit()
+    return render(request, "objection.html", {"objection": objection, "done": True, "error": None})
