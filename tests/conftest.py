@@ -130,6 +130,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         var_dir=tmp_path,
         email={"outbox_dir": tmp_path / "outbox"},
         sms={"outbox_dir": tmp_path / "sms"},
+        documents={"folder": tmp_path / "documents"},
         jobs={"embedded_worker": False, "poll_seconds": 0.05},
         demo=True,
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from resim.kit.crypto import KeyRing
 
 DEFAULT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 
@@ -56,6 +60,25 @@ class SmdpSettings(BaseModel):
     backend: Literal["sandbox"] = Field("sandbox", description="sandbox only, for now.")
 
 
+class DocumentSettings(BaseModel):
+    folder: Path = Field(Path("var/documents"), description="Where encrypted uploads are kept.")
+    keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Encryption keys by id, each 32 bytes in base64; several for rotation.",
+    )
+    current_key: str | None = Field(None, description="Id of the key that encrypts new uploads.")
+    max_upload_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest upload accepted.")
+
+    def keyring(self, fallback_secret: bytes) -> KeyRing:
+        """The configured keys; in development, one key derived from the secret key."""
+        if not self.keys:
+            return KeyRing(
+                {"dev": hashlib.sha256(b"documents\x00" + fallback_secret).digest()}, "dev"
+            )
+        decoded = {k: base64.b64decode(v.get_secret_value()) for k, v in self.keys.items()}
+        return KeyRing(decoded, self.current_key or sorted(decoded)[-1])
+
+
 class SecuritySettings(BaseModel):
     secret_key: SecretStr = Field(
         SecretStr(DEFAULT_SECRET), description="Key for signing cookies and hashing codes."
@@ -92,6 +115,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = Field(default_factory=SmsSettings)
     smdp: SmdpSettings = Field(default_factory=SmdpSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
 
     @model_validator(mode="after")
     def _production_is_real(self) -> Settings:
@@ -113,6 +137,8 @@ class Settings(BaseSettings):
             problems.append("RESIM_SECURITY__COOKIE_SECURE must be true")
         if self.demo:
             problems.append("RESIM_DEMO must be false")
+        if not self.documents.keys:
+            problems.append("RESIM_DOCUMENTS__KEYS must hold the document encryption keys")
         if problems:
             raise ValueError("production mode refused: " + "; ".join(problems))
         return self

@@ -13,9 +13,12 @@ from resim.db.engine import make_engine, make_sessionmaker
 from resim.integrations.email.outbox import OutboxEmail
 from resim.integrations.email.port import EmailSender
 from resim.integrations.email.smtp import SmtpEmail
+from resim.integrations.ocr.port import Ocr
+from resim.integrations.ocr.tesseract import TesseractOcr
 from resim.integrations.sms.outbox import OutboxSms
 from resim.integrations.sms.port import SmsSender
 from resim.kit.clock import Clock, SystemClock
+from resim.kit.crypto import KeyRing
 
 
 @dataclass
@@ -25,6 +28,7 @@ class Deps:
     sessions: sessionmaker[Session]
     email: EmailSender
     sms: SmsSender
+    ocr: Ocr
     clock: Clock = field(default_factory=SystemClock)
 
     @property
@@ -49,5 +53,10 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
         sessions=make_sessionmaker(engine),
         email=email,
         sms=OutboxSms(settings.sms.outbox_dir),
+        ocr=TesseractOcr(),
         clock=clock or SystemClock(),
     )
+
+
+def keyring(deps: Deps) -> KeyRing:
+    return deps.settings.documents.keyring(deps.settings.secret_bytes)

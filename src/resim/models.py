@@ -4,6 +4,7 @@ from resim.audit.models import AuditEvent
 from resim.auth.models import CustomerSession, RateLimitHit, SigninChallenge
 from resim.customer.models import Customer
 from resim.idempotency.models import IdempotencyRecord
+from resim.identity.models import StoredDocument
 from resim.jobs.models import Job
 from resim.line.models import EsimProfile, Line, LineEvent
 from resim.replacement.models import Application, ApplicationEvent, ContactVerification
@@ -24,5 +25,6 @@ __all__ = [
     "Plan",
     "RateLimitHit",
     "SigninChallenge",
+    "StoredDocument",
     "Tenant",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from resim.deps import Deps
+from resim.identity import tasks as identity_tasks
 from resim.jobs.worker import Handler, Worker
 from resim.message import tasks as message_tasks
 from resim.replacement import tasks as replacement_tasks
@@ -14,6 +15,7 @@ def handlers(deps: Deps) -> dict[str, Handler]:
             deps.settings.secret_bytes, deps.settings.email.sender, deps.email, deps.sms
         ),
         **replacement_tasks.handlers(deps.settings.secret_bytes, deps.clock),
+        **identity_tasks.handlers(deps.settings.documents.folder, deps.clock),
     }
 
 

@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
 from resim.customer.models import Customer
@@ -16,6 +16,7 @@ from resim.kit.mrz import compose_td3
 from resim.line.models import LineEvent, LineEventKind
 from resim.line.service import find_line
 from resim.tenant.service import get as get_tenant
+from tests.documents import render
 from tests.e2e.conftest import Live, page_in
 from tests.e2e.test_portal import LABELS, sign_in
 
@@ -92,10 +93,16 @@ def _apply(page: Page, live: Live, holder: Customer) -> None:
     page.fill("#document_country", "ITA")
     page.fill("#document_expiry", "2031-06-01")
     page.fill("#mrz", mrz)
-    page.locator("#step-document button[type=submit]").click()
+    page.locator("#step-document > form:first-of-type button[type=submit]").click()
+    page.set_input_files(
+        "#identity-file",
+        files=FilePayload(name="passport.png", mimeType="image/png", buffer=render(mrz)),
+    )
+    page.locator("#upload-identity button[type=submit]").click()
+    expect(page.locator('.uploaded[data-kind="identity"]')).to_be_visible()
     page.fill("#codice_fiscale", holder.codice_fiscale)
     page.check('input[name="self_declaration"]')
-    page.locator("#step-identity button[type=submit]").click()
+    page.locator("#step-identity > form:first-of-type button[type=submit]").click()
     page.fill("#contact_email", holder.email)
     page.fill("#alt_phone", ALT_PHONE)
     page.locator("#step-contacts > form button[type=submit]").click()

@@ -20,6 +20,7 @@ from resim.kit.mrz import compose_td3
 from resim.line.models import LineEvent, LineEventKind
 from resim.line.service import find_line
 from tests import factories
+from tests.documents import render
 from tests.helpers import api_token, deliver, last_code, last_sms
 
 ALT_PHONE = "+41 79 765 43 21"
@@ -88,9 +89,21 @@ class Applicant:
             )
             assert answer.status_code == 200, answer.text
 
+    def upload(
+        self, app_id: str, data: bytes, kind: str = "identity", name: str = "doc.png"
+    ) -> Any:
+        return self.client.post(
+            f"/api/v1/acme/applications/{app_id}/documents",
+            data={"kind": kind},
+            files={"file": (name, data, "image/png")},
+            headers=self.auth,
+        )
+
     def complete(self, app_id: str, **passport: Any) -> None:
-        answer = self.call("PATCH", f"/applications/{app_id}", self.passport(**passport))
+        fields = self.passport(**passport)
+        answer = self.call("PATCH", f"/applications/{app_id}", fields)
         assert answer.status_code == 200, answer.text
+        assert self.upload(app_id, render(fields["mrz"])).status_code == 201
         self.verify_contacts(app_id)
 
     def end_window(self) -> None:

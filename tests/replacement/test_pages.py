@@ -12,6 +12,7 @@ from resim.deps import Deps
 from resim.kit.clock import FixedClock
 from resim.kit.mrz import compose_td1
 from tests import factories
+from tests.documents import render
 from tests.helpers import deliver, last_code, last_sms
 from tests.web.test_pages import CSRF, sign_in
 
@@ -82,6 +83,14 @@ def test_apply_through_the_portal_then_track_it(
             f"{url}/{step}", data={**data, "csrf_token": token}, follow_redirects=False
         )
         assert saved.status_code == 303, saved.text
+    uploaded = client.post(
+        f"{url}/upload/identity",
+        data={"csrf_token": token},
+        files={"file": ("cie.jpg", render(mrz, fmt="JPEG"), "image/jpeg")},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    assert 'data-kind="identity"' in client.get(url).text
     deliver(deps)
     sms_code = re.search(r"\b(\d{6})\b", last_sms(deps, "+41797654321")).group(1)  # type: ignore[union-attr]
     for channel, code in (("email", last_code(deps, holder.email)), ("sms", sms_code)):
@@ -90,6 +99,9 @@ def test_apply_through_the_portal_then_track_it(
     assert page.text.count("confermato") == 2
     assert "Questa sostituzione è gratuita." in page.text
     submitted = client.post(f"{url}/submit", data={"csrf_token": token})
+    assert submitted.status_code != 422, re.findall(
+        r"class=\"error\"[^>]*>([^<]*)<", submitted.text
+    )
     assert 'data-state="awaiting_confirmation"' in submitted.text
     assert "Abbiamo avvisato il tuo numero" in submitted.text
     clock.advance(dt.timedelta(minutes=61))
@@ -120,7 +132,8 @@ def test_submitting_an_empty_draft_lists_what_is_missing(
     assert refused.status_code == 422
     for message in (
         "Give your identity document",
-        "Sign the declaration of loss or theft.",
+        "Sign the declaration of loss or theft, or upload the police report.",
+        "Upload a photo or scan of your identity document.",
         "Confirm your contact e-mail address",
     ):
         assert message in refused.text

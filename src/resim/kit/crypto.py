@@ -56,3 +56,30 @@ def unseal(key: bytes, token_text: str) -> str:
         return _aead(key).decrypt(raw[:12], raw[12:], None).decode()
     except (InvalidTag, binascii.Error, UnicodeDecodeError) as exc:
         raise ValueError("cannot unseal") from exc
+
+
+class KeyRing:
+    """AES-256-GCM keys by id: the current one encrypts, any known one decrypts (rotation)."""
+
+    def __init__(self, keys: dict[str, bytes], current: str) -> None:
+        if current not in keys:
+            raise ValueError("the current key is not in the key ring")
+        for key_id, key in keys.items():
+            if len(key) != 32:
+                raise ValueError(f"key {key_id} must be 32 bytes")
+        self.keys = keys
+        self.current = current
+
+    def encrypt(self, data: bytes, associated: bytes) -> tuple[str, bytes]:
+        nonce = secrets.token_bytes(12)
+        return self.current, nonce + AESGCM(self.keys[self.current]).encrypt(
+            nonce, data, associated
+        )
+
+    def decrypt(self, key_id: str, blob: bytes, associated: bytes) -> bytes:
+        if key_id not in self.keys:
+            raise ValueError(f"unknown key {key_id}")
+        try:
+            return AESGCM(self.keys[key_id]).decrypt(blob[:12], blob[12:], associated)
+        except InvalidTag as exc:
+            raise ValueError("the document does not decrypt: wrong key or tampered file") from exc

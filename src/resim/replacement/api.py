@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from resim.audit.service import Actor
 from resim.auth.service import Principal
+from resim.deps import keyring
 from resim.replacement import service
 from resim.replacement.models import Application
 from resim.replacement.risk import REASONS
@@ -171,6 +173,55 @@ def confirm_code(
     if error is not None:
         raise error
     return to_out(request, session, app)
+
+
+@router.post("/applications/{app_id}/documents", status_code=201)
+async def upload(
+    app_id: uuid.UUID,
+    request: Request,
+    kind: str = Form(...),
+    file: UploadFile = File(...),
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal = Depends(api_customer),
+    session: Session = DB,
+) -> dict[str, object]:
+    """Upload a photo or scan (JPEG, PNG or PDF) of the identity document or police report.
+
+    The file is redrawn, encrypted and kept for the operator's retention period. For an
+    identity document with no zone typed yet, the zone is read by OCR (``mrzFromImage``).
+    """
+    deps = deps_of(request)
+    limit = deps.settings.documents.max_upload_bytes
+    data = await file.read(limit + 1)
+    return await run_in_threadpool(_attach, request, session, tenant, who, app_id, kind, data)
+
+
+def _attach(
+    request: Request,
+    session: Session,
+    tenant: Tenant,
+    who: Principal,
+    app_id: uuid.UUID,
+    kind: str,
+    data: bytes,
+) -> dict[str, object]:
+    deps = deps_of(request)
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    read = service.attach(
+        session,
+        keyring=keyring(deps),
+        folder=deps.settings.documents.folder,
+        max_bytes=deps.settings.documents.max_upload_bytes,
+        ocr=deps.ocr,
+        tenant=tenant,
+        app=app,
+        kind=kind,
+        data=data,
+        at=deps.clock.now(),
+        actor=_actor(request, who),
+    )
+    session.commit()
+    return {"kind": kind, "mrzFromImage": read, "mrzGiven": app.mrz is not None}
 
 
 @router.get("/applications/{app_id}/quote", response_model=QuoteOut, response_model_by_alias=True)

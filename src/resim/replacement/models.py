@@ -34,6 +34,7 @@ class Application(IdMixin, Base):
     document_country: Mapped[str | None] = mapped_column(String(3))
     document_expiry: Mapped[dt.date | None]
     mrz: Mapped[str | None] = mapped_column(String(100))
+    mrz_source: Mapped[str | None] = mapped_column(String(10))  # typed | image
     codice_fiscale: Mapped[str | None] = mapped_column(String(16))
     self_declaration_at: Mapped[dt.datetime | None]
     contact_email: Mapped[str | None] = mapped_column(String(254))

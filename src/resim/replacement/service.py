@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy.orm import Session
@@ -21,12 +22,15 @@ from resim.billing import service as billing
 from resim.config import Settings
 from resim.customer import service as customers
 from resim.customer.models import Customer
-from resim.errors import AppError, Conflict, Forbidden, Invalid, NotFound
+from resim.errors import AppError, Conflict, Forbidden, IntegrationError, Invalid, NotFound
 from resim.i18n import N_, gettext_for
+from resim.identity import service as identity
+from resim.integrations.ocr.port import Ocr
 from resim.jobs import service as jobs
 from resim.kit import documents
-from resim.kit.crypto import keyed_hash, numeric_code, token
+from resim.kit.crypto import KeyRing, keyed_hash, numeric_code, token
 from resim.kit.mrz import InvalidMrz, names_match, parse
+from resim.kit.mrz_ocr import find_mrz
 from resim.kit.telecom import InvalidIdentifier
 from resim.line import service as lines
 from resim.line.models import Line
@@ -229,6 +233,7 @@ def update(
                     exc.code, exc.message, field="mrz", params={"failed": ", ".join(exc.failed)}
                 ) from exc
         app.mrz = given["mrz"] or None
+        app.mrz_source = "typed" if app.mrz else None
     if "self_declaration" in given:
         app.self_declaration_at = at if given["self_declaration"] else None
     if "contact_email" in given and given["contact_email"] != app.contact_email:
@@ -417,11 +422,20 @@ def evidence_checks(
         app.codice_fiscale == holder.codice_fiscale,
         N_("The codice fiscale does not match the holder of the line."),
     )
+    uploads = identity.documents_of(session, app.tenant_id, app.id)
+    add(
+        "DOCUMENT_IMAGE",
+        any(d.kind == "identity" for d in uploads),
+        N_("Upload a photo or scan of your identity document."),
+    )
     if Reason(app.reason) in NEEDS_DECLARATION:
+        accepted = policy.accepted_loss_evidence
+        declared = "declaration" in accepted and app.self_declaration_at is not None
+        reported = "police_report" in accepted and any(d.kind == "police_report" for d in uploads)
         add(
-            "SELF_DECLARATION",
-            app.self_declaration_at is not None,
-            N_("Sign the declaration of loss or theft."),
+            "LOSS_EVIDENCE",
+            declared or reported,
+            N_("Sign the declaration of loss or theft, or upload the police report."),
         )
     add(
         "CONTACT_EMAIL_VERIFIED",
@@ -621,3 +635,52 @@ def tenant_of(session: Session, app_id: uuid.UUID) -> uuid.UUID | None:
     """The tenant of an application, for jobs that carry only its id."""
     found = session.get(Application, app_id)
     return found.tenant_id if found else None
+
+
+def attach(
+    session: Session,
+    *,
+    keyring: KeyRing,
+    folder: Path,
+    max_bytes: int,
+    ocr: Ocr,
+    tenant: Tenant,
+    app: Application,
+    kind: str,
+    data: bytes,
+    at: dt.datetime,
+    actor: audit.Actor,
+) -> bool:
+    """Keep an uploaded document; for an identity document with no zone typed yet, read the
+    zone by OCR. Returns whether OCR found a valid zone."""
+    if app.state != S.DRAFT:
+        raise Conflict("APPLICATION_SUBMITTED", "A submitted application cannot be changed.")
+    if kind not in ("identity", "police_report"):
+        raise Invalid("INVALID_DOCUMENT_KIND", "Choose one of the offered values.", field="kind")
+    policy = tenants.policy(tenant)
+    _document, clean = identity.store(
+        session,
+        keyring=keyring,
+        folder=folder,
+        max_bytes=max_bytes,
+        tenant_id=app.tenant_id,
+        owner_type="application",
+        owner_id=app.id,
+        kind=kind,
+        data=data,
+        retention_days=policy.document_retention_days,
+        at=at,
+        actor=actor,
+    )
+    app.updated_at = at
+    if kind != "identity" or app.mrz is not None or not ocr.available():
+        return False
+    try:
+        found = find_mrz(ocr.mrz_text(clean), at.date())
+    except IntegrationError:
+        return False  # OCR is a convenience: the customer can still type the zone
+    if found is None:
+        return False
+    app.mrz, app.mrz_source = found[0], "image"
+    _event(session, app, at, "system", mrz="read from the image")
+    return True

@@ -8,10 +8,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from resim.audit.service import Actor
 from resim.auth.service import Principal
+from resim.deps import keyring
 from resim.errors import AppError
+from resim.identity import service as identity
 from resim.line import service as lines
 from resim.replacement import service
 from resim.replacement.models import Application
@@ -57,6 +61,8 @@ def _page(
             "needs_declaration": Reason(app.reason) in NEEDS_DECLARATION,
             "documents": tenants.policy(tenant).accepted_documents,
             "reasons": REASONS,
+            "uploads": identity.documents_of(session, app.tenant_id, app.id),
+            "loss_evidence": tenants.policy(tenant).accepted_loss_evidence,
         },
         status,
     )
@@ -209,6 +215,56 @@ def save_document(
     return _save(
         request, session, tenant, who, app_id, {k: v for k, v in data.items() if v is not None}
     )
+
+
+@router.post("/applications/{app_id}/upload/{kind}", dependencies=[Depends(csrf)])
+async def upload(
+    app_id: uuid.UUID,
+    kind: str,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return _signin(tenant)
+    form = await request.form()
+    file = form.get("file")
+    limit = deps_of(request).settings.documents.max_upload_bytes
+    data = await file.read(limit + 1) if isinstance(file, StarletteUpload) else b""
+    return await run_in_threadpool(_upload, request, session, tenant, who, app_id, kind, data)
+
+
+def _upload(
+    request: Request,
+    session: Session,
+    tenant: Tenant,
+    who: Principal,
+    app_id: uuid.UUID,
+    kind: str,
+    data: bytes,
+) -> Response:
+    deps = deps_of(request)
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    try:
+        service.attach(
+            session,
+            keyring=keyring(deps),
+            folder=deps.settings.documents.folder,
+            max_bytes=deps.settings.documents.max_upload_bytes,
+            ocr=deps.ocr,
+            tenant=tenant,
+            app=app,
+            kind=kind,
+            data=data,
+            at=deps.clock.now(),
+            actor=Actor("customer", str(who.customer_id), client_ip(request)),
+        )
+    except AppError as exc:
+        exc.field = f"{kind}_file"
+        return _error(request, session, tenant, who, app_id, exc)
+    session.commit()
+    return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
 
 
 @router.post("/applications/{app_id}/identity", dependencies=[Depends(csrf)])

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 DocumentType = Literal["cie", "passport", "driving_licence", "residence_permit"]
+LossEvidence = Literal["declaration", "police_report"]
+ALL_LOSS_EVIDENCE: tuple[LossEvidence, ...] = ("declaration", "police_report")
 ALL_DOCUMENTS: tuple[DocumentType, ...] = ("cie", "passport", "driving_licence", "residence_permit")
 
 
@@ -24,6 +26,10 @@ class TenantPolicy(BaseModel):
     accepted_documents: list[DocumentType] = Field(
         default_factory=lambda: list(ALL_DOCUMENTS),
         min_length=1,
+    )
+    # For loss or theft: the signed self-declaration, a police report (denuncia), or either.
+    accepted_loss_evidence: list[LossEvidence] = Field(
+        default_factory=lambda: list(ALL_LOSS_EVIDENCE), min_length=1
     )
     document_retention_days: int = Field(90, ge=1, le=3650)
     review_sla_minutes: int = Field(240, ge=5, le=7 * 24 * 60)
