@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -21,9 +22,13 @@ console = Console(stderr=True)
 def _settings() -> Settings:
     try:
         return Settings()
-    except ValueError as exc:
-        console.print(f"[red]Settings refused:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    except ValidationError as exc:
+        # Only the reasons: the input itself may hold secrets.
+        for error in exc.errors(include_input=False):
+            where = ".".join(str(part) for part in error["loc"])
+            prefix = f"{where}: " if where else ""
+            console.print(f"[red]Settings refused:[/red] {prefix}{error['msg']}")
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -54,6 +54,9 @@ class EmailSettings(BaseModel):
 class SmsSettings(BaseModel):
     backend: Literal["outbox"] = Field("outbox", description="outbox only, for now.")
     outbox_dir: Path = Field(Path("var/outbox/sms"), description="Where the SMS outbox writes.")
+    inbound_token: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET), description="Shared secret the SMS gateway sends with replies."
+    )
 
 
 class SmdpSettings(BaseModel):
@@ -137,6 +140,8 @@ class Settings(BaseSettings):
             problems.append("RESIM_SECURITY__COOKIE_SECURE must be true")
         if self.demo:
             problems.append("RESIM_DEMO must be false")
+        if self.sms.inbound_token.get_secret_value() == DEFAULT_SECRET:
+            problems.append("RESIM_SMS__INBOUND_TOKEN must be set")
         if not self.documents.keys:
             problems.append("RESIM_DOCUMENTS__KEYS must hold the document encryption keys")
         if problems:

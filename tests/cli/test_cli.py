@@ -162,3 +162,23 @@ def test_migrate_with_check(db_url: str) -> None:
     result = resim(db_url, "migrate", "--check")
     assert result.returncode == 0, result.stderr
     assert "models and migrations agree" in result.stderr
+
+
+def test_refused_settings_are_explained_without_echoing_secrets(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "RESIM_MODE": "production",
+        "RESIM_SECURITY__SECRET_KEY": "s3cr3t-" * 6,
+        "RESIM_DB__URL": f"sqlite:///{tmp_path}/x.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "resim", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "RESIM_DB__URL must be PostgreSQL" in " ".join(result.stderr.split())
+    assert "s3cr3t" not in result.stdout + result.stderr

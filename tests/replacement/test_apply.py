@@ -334,3 +334,80 @@ def test_a_submitted_application_cannot_be_edited_or_resubmitted(applicant: Appl
     assert applicant.call("POST", f"/applications/{app_id}/submit").status_code == 409
     withdrawn = applicant.call("POST", f"/applications/{app_id}/withdraw").json()
     assert withdrawn["state"] == "withdrawn"
+
+
+def test_an_expired_plan_must_be_replaced_by_a_chosen_one(applicant: Applicant) -> None:
+    with transaction(applicant.deps.sessions) as session:
+        line = find_line(session, applicant.world.tenant_id, applicant.world.msisdns[0])
+        assert line is not None
+        line.plan_valid_until = applicant.clock.now().date() - dt.timedelta(days=1)
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    refused = applicant.call("POST", f"/applications/{app_id}/submit")
+    assert refused.status_code == 422 and refused.json()["code"] == "PLAN_CHOSEN"
+    bad = applicant.call("PATCH", f"/applications/{app_id}", {"planCode": "GOLD"})
+    assert bad.status_code == 422 and bad.json()["code"] == "PLAN_NOT_FOUND"
+    assert (
+        applicant.call("PATCH", f"/applications/{app_id}", {"planCode": "BIZ"}).status_code == 200
+    )
+    assert applicant.call("POST", f"/applications/{app_id}/submit").status_code == 200
+
+
+def test_a_reseller_esim_needs_its_order_number(applicant: Applicant) -> None:
+    with transaction(applicant.deps.sessions) as session:
+        line = find_line(session, applicant.world.tenant_id, applicant.world.msisdns[0])
+        assert line is not None
+        line.reseller_order = "TRV-2026-000731"
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    applicant.call("PATCH", f"/applications/{app_id}", {"resellerOrder": "TRV-2026-999999"})
+    refused = applicant.call("POST", f"/applications/{app_id}/submit")
+    assert refused.status_code == 422 and refused.json()["code"] == "RESELLER_ORDER_MATCHES"
+    applicant.call("PATCH", f"/applications/{app_id}", {"resellerOrder": " trv-2026-000731 "})
+    assert applicant.call("POST", f"/applications/{app_id}/submit").status_code == 200
+
+
+def test_replying_no_to_the_confirmation_sms_stops_the_change(applicant: Applicant) -> None:
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    applicant.call("POST", f"/applications/{app_id}/submit")
+    number = applicant.world.msisdns[0]
+    token = applicant.deps.settings.sms.inbound_token.get_secret_value()
+    forged = applicant.client.get(
+        "/api/v1/acme/sms/inbound", params={"token": "x", "from": number, "text": "NO"}
+    )
+    assert forged.status_code == 401
+    other = applicant.client.get(
+        "/api/v1/acme/sms/inbound",
+        params={"token": token, "from": applicant.world.other_msisdn, "text": "NO"},
+    )
+    assert other.text == ""  # not the line of this application
+    chatter = applicant.client.get(
+        "/api/v1/acme/sms/inbound", params={"token": token, "from": number, "text": "ok grazie"}
+    )
+    assert chatter.text == ""
+    assert (
+        applicant.call("GET", f"/applications/{app_id}").json()["state"] == "awaiting_confirmation"
+    )
+    reply = applicant.client.get(
+        "/api/v1/acme/sms/inbound", params={"token": token, "from": number, "text": "No."}
+    )
+    assert reply.status_code == 200 and reply.text == "stopped"
+    assert applicant.call("GET", f"/applications/{app_id}").json()["state"] == "objected"
+    deliver(applicant.deps)
+    assert applicant.deps.outbox is not None
+    assert "è stata bloccata" in applicant.deps.outbox.messages()[0].message.text
+
+
+def test_a_verified_holder_may_skip_the_wait_where_policy_allows(applicant: Applicant) -> None:
+    with transaction(applicant.deps.sessions) as session:
+        from resim.tenant.service import get as get_tenant
+
+        tenant = get_tenant(session, "acme")
+        tenant.policy = {**tenant.policy, "zero_window_when_verified": True}
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    body = applicant.call("POST", f"/applications/{app_id}/submit").json()
+    assert body["confirmUntil"] == body["submittedAt"]
+    deliver(applicant.deps)  # the window job is due at once
+    assert applicant.call("GET", f"/applications/{app_id}").json()["state"] == "approved"

@@ -43,7 +43,9 @@ COLUMNS = [
     "alt_phone",
     "language",
 ]
+OPTIONAL = ["reseller_order"]
 LINE_FIELDS = {
+    "reseller_order",
     "msisdn",
     "iccid",
     "imsi",
@@ -96,7 +98,7 @@ def parse_rows(
     seen: dict[str, int] = {}
     for record in reader:
         row = reader.line_num
-        values = {k: (v or "").strip() for k, v in record.items() if k in COLUMNS}
+        values = {k: (v or "").strip() for k, v in record.items() if k in COLUMNS + OPTIONAL}
         line_part = {k: v or None for k, v in values.items() if k in LINE_FIELDS}
         line_part = {k: v for k, v in line_part.items() if v is not None}
         cust_part = {k: v for k, v in values.items() if k not in LINE_FIELDS and v}

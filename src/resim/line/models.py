@@ -68,6 +68,7 @@ class Line(IdMixin, Base):
     plan_valid_until: Mapped[dt.date | None]
     billing: Mapped[str] = mapped_column(String(10))  # prepaid | postpaid
     credit_cents: Mapped[int] = mapped_column(default=0)
+    reseller_order: Mapped[str | None] = mapped_column(String(40))  # bought through a reseller
     state: Mapped[LineState] = mapped_column(_enum(LineState))
     state_changed_at: Mapped[dt.datetime]
     created_at: Mapped[dt.datetime]

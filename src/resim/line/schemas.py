@@ -35,6 +35,7 @@ class NewLine(BaseModel):
     billing: Literal["prepaid", "postpaid"]
     credit_cents: int = Field(0, ge=0, le=1_000_000_00)
     state: Literal["active", "suspended", "ceased"] = "active"
+    reseller_order: str | None = Field(None, max_length=40)
 
     @field_validator("msisdn")
     @classmethod

@@ -66,6 +66,7 @@ def create(
         plan_valid_until=data.plan_valid_until,
         billing=data.billing,
         credit_cents=data.credit_cents,
+        reseller_order=data.reseller_order,
         state=LineState(data.state),
         state_changed_at=at,
         created_at=at,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from resim.audit.service import Actor
 from resim.auth.service import Principal
 from resim.deps import keyring
+from resim.errors import Unauthenticated
+from resim.kit.telecom import InvalidIdentifier, Msisdn
 from resim.replacement import service
 from resim.replacement.models import Application
 from resim.replacement.risk import REASONS
@@ -294,6 +298,33 @@ def object_to(
     )
     session.commit()
     return Response(status_code=204)
+
+
+@router.get("/sms/inbound", response_class=PlainTextResponse, operation_id="sms_reply_get")
+@router.post("/sms/inbound", response_class=PlainTextResponse, operation_id="sms_reply_post")
+def sms_reply(
+    request: Request,
+    token: str = "",
+    sender: str = Query("", alias="from"),
+    text: str = "",
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> str:
+    """Replies to the confirmation SMS, from the SMS gateway (Kannel's sms-service get-url,
+    e.g. ``.../sms/inbound?token=...&from=%p&text=%a``). ``NO`` or ``STOP`` objects."""
+    deps = deps_of(request)
+    expected = deps.settings.sms.inbound_token.get_secret_value()
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Unauthenticated("BAD_GATEWAY_TOKEN", "Please sign in.")
+    try:
+        number = str(Msisdn(sender))
+    except InvalidIdentifier:
+        return ""
+    stopped = service.reply_by_sms(
+        session, deps.settings, tenant, number, text, at=deps.clock.now()
+    )
+    session.commit()
+    return "stopped" if stopped else ""
 
 
 def _channel(channel: str) -> None:

@@ -41,6 +41,8 @@ class Application(IdMixin, Base):
     contact_email_verified_at: Mapped[dt.datetime | None]
     alt_phone: Mapped[str | None] = mapped_column(String(16))
     alt_phone_verified_at: Mapped[dt.datetime | None]
+    reseller_order: Mapped[str | None] = mapped_column(String(40))
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plan.id"))
     checks: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     risk_score: Mapped[int | None]
     risk_reasons: Mapped[list[str]] = mapped_column(default=list)

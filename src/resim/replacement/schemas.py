@@ -56,6 +56,8 @@ class DraftUpdate(ApiModel):
     self_declaration: bool | None = None
     contact_email: str | None = None
     alt_phone: str | None = None
+    reseller_order: str | None = Field(None, max_length=40)
+    plan_code: str | None = Field(None, max_length=40)
 
     @field_validator("codice_fiscale")
     @classmethod

@@ -41,7 +41,7 @@ from resim.replacement.risk import Assessment, Signals, assess
 from resim.replacement.schemas import NEEDS_DECLARATION, DraftUpdate, Reason
 from resim.replacement.states import ApplicationState, transition
 from resim.tenant import service as tenants
-from resim.tenant.models import Tenant
+from resim.tenant.models import Plan, Tenant
 
 S = ApplicationState
 WINDOW_ENDS = "replacement.window_ends"
@@ -234,6 +234,13 @@ def update(
                 ) from exc
         app.mrz = given["mrz"] or None
         app.mrz_source = "typed" if app.mrz else None
+    if "reseller_order" in given:
+        app.reseller_order = (given["reseller_order"] or "").strip().upper() or None
+    if "plan_code" in given:
+        chosen = tenants.plan_by_code(session, app.tenant_id, given["plan_code"] or "")
+        if chosen is None or not chosen.active:
+            raise Invalid("PLAN_NOT_FOUND", "This plan does not exist.", field="plan_code")
+        app.plan_id = chosen.id
     if "self_declaration" in given:
         app.self_declaration_at = at if given["self_declaration"] else None
     if "contact_email" in given and given["contact_email"] != app.contact_email:
@@ -345,6 +352,26 @@ def confirm_verification(
     return None
 
 
+@dataclass(frozen=True)
+class PlanChoice:
+    """The current plan is kept if it is valid and not withdrawn; otherwise one is chosen."""
+
+    current: Plan
+    keeps_current: bool
+    options: list[Plan]
+    chosen: Plan | None
+
+
+def plan_choice(session: Session, app: Application, at: dt.datetime) -> PlanChoice:
+    line = line_of(session, app)
+    current = tenants.plan(session, app.tenant_id, line.plan_id)
+    valid = line.plan_valid_until is None or line.plan_valid_until >= at.date()
+    keeps = current.active and valid
+    options = [p for p in tenants.plans(session, app.tenant_id) if p.active]
+    chosen = tenants.plan(session, app.tenant_id, app.plan_id) if app.plan_id else None
+    return PlanChoice(current, keeps, options, chosen)
+
+
 def fee_quote(session: Session, tenant: Tenant, app: Application, at: dt.datetime) -> billing.Quote:
     line = line_of(session, app)
     done = repository.count_submitted(
@@ -417,6 +444,20 @@ def evidence_checks(
         )
     elif app.document_type in ("cie", "passport"):
         add("MRZ_GIVEN", False, N_("Type the machine-readable zone printed on your document."))
+    line = line_of(session, app)
+    if line.reseller_order:
+        add(
+            "RESELLER_ORDER_MATCHES",
+            (app.reseller_order or "") == line.reseller_order.strip().upper(),
+            N_("Give the order number of the reseller you bought the eSIM from."),
+        )
+    choice = plan_choice(session, app, at)
+    if not choice.keeps_current:
+        add(
+            "PLAN_CHOSEN",
+            choice.chosen is not None,
+            N_("Your plan has expired or was withdrawn: choose a new one."),
+        )
     add(
         "CODICE_FISCALE_MATCHES",
         app.codice_fiscale == holder.codice_fiscale,
@@ -514,13 +555,16 @@ def submit(
         quote.free_reason,
     )
     app.submitted_at, app.submitted_ip = at, ip
-    app.confirm_until = at + dt.timedelta(minutes=policy.confirmation_window_minutes)
+    window = policy.confirmation_window_minutes
+    if policy.zero_window_when_verified and mrz_matches and assessment.score == 0:
+        window = 0  # strongly verified identity, no risk signal: tenant policy allows no wait
+    app.confirm_until = at + dt.timedelta(minutes=window)
     app.objection_token_hash = keyed_hash(settings.secret_bytes, "objection", objection)
     _move(session, app, S.AWAITING_CONFIRMATION, at, actor, score=assessment.score)
     # AGCOM delibera 86/21/CIR: the SIM change is announced to the line's own number, even
     # when that SIM is lost, and to the e-mail on file; an objection in the window stops it.
     link = f"{settings.public_url}/{tenant.slug}/objection/{objection}"
-    minutes = policy.confirmation_window_minutes
+    minutes = window
     lang = holder.language
     sms = gettext_for(
         lang,
@@ -580,10 +624,33 @@ def object_to(
     if app.state not in (S.AWAITING_CONFIRMATION, S.IN_REVIEW):
         raise Conflict("TOO_LATE_TO_OBJECT", "This request can no longer be stopped here: call us.")
     _move(session, app, S.OBJECTED, at, audit.Actor("customer", None, ip))
+    _notify(session, settings.secret_bytes, app, S.OBJECTED, at)
     return app
 
 
+def reply_by_sms(
+    session: Session, settings: Settings, tenant: Tenant, msisdn: str, text: str, *, at: dt.datetime
+) -> Application | None:
+    """AGCOM 86/21/CIR: the holder answers the confirmation SMS; NO (or STOP) objects."""
+    if text.strip().split(" ")[0].upper().strip(".!") not in OBJECTION_WORDS:
+        return None
+    line = lines.find_line(session, tenant.id, msisdn)
+    if line is None:
+        return None
+    app = repository.open_for_line(session, tenant.id, line.id)
+    if app is None or app.state not in (S.AWAITING_CONFIRMATION, S.IN_REVIEW):
+        return None
+    _move(session, app, S.OBJECTED, at, audit.Actor("customer", None, None), channel="sms")
+    _notify(session, settings.secret_bytes, app, S.OBJECTED, at)
+    return app
+
+
+OBJECTION_WORDS = {"NO", "STOP", "NON", "不"}
 STATE_NOTICES = {
+    S.OBJECTED: N_(
+        "The request to replace the SIM of %(msisdn)s was stopped, as you asked. "
+        "Your current SIM keeps working."
+    ),
     S.APPROVED: N_(
         "Your request to replace the SIM of %(msisdn)s is approved. We are preparing your new eSIM."
     ),
@@ -614,15 +681,22 @@ def window_ended(
         return
     target = S.APPROVED if app.route == "auto_approve" else S.IN_REVIEW
     _move(session, app, target, at, audit.SYSTEM, route=app.route or "")
-    holder = customers.get(session, tenant_id, app.customer_id)
+    _notify(session, key, app, target, at)
+
+
+def _notify(
+    session: Session, key: bytes, app: Application, state: ApplicationState, at: dt.datetime
+) -> None:
+    """An e-mail to the holder's address on file at each change of the application."""
+    holder = customers.get(session, app.tenant_id, app.customer_id)
     line = line_of(session, app)
     messages.queue_email(
         session,
         key=key,
-        tenant_id=tenant_id,
+        tenant_id=app.tenant_id,
         to=holder.email,
         subject=gettext_for(holder.language, "Your SIM replacement request"),
-        text=gettext_for(holder.language, STATE_NOTICES[target]) % {"msisdn": line.msisdn},
+        text=gettext_for(holder.language, STATE_NOTICES[state]) % {"msisdn": line.msisdn},
         at=at,
     )
 
@@ -684,3 +758,9 @@ def attach(
     app.mrz, app.mrz_source = found[0], "image"
     _event(session, app, at, "system", mrz="read from the image")
     return True
+
+
+def open_application(
+    session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID
+) -> Application | None:
+    return repository.open_for_line(session, tenant_id, line_id)

@@ -62,6 +62,7 @@ def _page(
             "documents": tenants.policy(tenant).accepted_documents,
             "reasons": REASONS,
             "uploads": identity.documents_of(session, app.tenant_id, app.id),
+            "plan_choice": service.plan_choice(session, app, deps_of(request).clock.now()),
             "loss_evidence": tenants.policy(tenant).accepted_loss_evidence,
         },
         status,
@@ -84,6 +85,9 @@ def start_page(
         who.customer_id,
         NewApplication(msisdn=msisdn, reason=Reason.LOST).msisdn,
     )
+    existing = service.open_application(session, who.tenant_id, view.line.id)
+    if existing is not None:
+        return RedirectResponse(f"/{tenant.slug}/applications/{existing.id}", status_code=303)
     return render(
         request, "apply_start.html", {"view": view, "reasons": list(Reason), "error": None}
     )
@@ -283,6 +287,22 @@ def save_identity(
     if codice_fiscale.strip():
         data["codice_fiscale"] = codice_fiscale
     return _save(request, session, tenant, who, app_id, data)
+
+
+@router.post("/applications/{app_id}/plan", dependencies=[Depends(csrf)])
+def save_plan(
+    app_id: uuid.UUID,
+    request: Request,
+    plan_code: str = Form(""),
+    reseller_order: str = Form(""),
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return _signin(tenant)
+    data = {"plan_code": _blank(plan_code), "reseller_order": _blank(reseller_order)}
+    return _save(request, session, tenant, who, app_id, {k: v for k, v in data.items() if v})
 
 
 @router.post("/applications/{app_id}/contacts", dependencies=[Depends(csrf)])

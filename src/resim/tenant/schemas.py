@@ -20,6 +20,8 @@ class TenantPolicy(BaseModel):
     faulty_sim_free: bool = True
     # AGCOM delibera 86/21/CIR: the window after the confirmation SMS to the old number.
     confirmation_window_minutes: int = Field(60, ge=0, le=7 * 24 * 60)
+    # No wait when the document's zone matched the holder and no risk signal showed.
+    zero_window_when_verified: bool = False
     notice_channel: Literal["email", "sms_alternative"] = "email"
     redownload_cap: int = Field(6, ge=1, le=100)
     activation_code_expiry_hours: int = Field(24, ge=1, le=24 * 30)
