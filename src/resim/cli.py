@@ -181,5 +181,18 @@ def import_lines(
     console.print(f"imported {report.imported} lines, {report.customers_created} new customers")
 
 
+@app.command("reencrypt-documents")
+def reencrypt_documents() -> None:
+    """Re-encrypt kept identity documents with the current key (after adding a new key)."""
+    from resim.db.engine import make_engine, make_sessionmaker, transaction
+    from resim.identity import service as identity
+
+    settings = _settings()
+    ring = settings.documents.keyring(settings.secret_bytes)
+    with transaction(make_sessionmaker(make_engine(settings.db.url))) as session:
+        count = identity.reencrypt(session, keyring=ring, folder=settings.documents.folder)
+    console.print(f"{count} documents re-encrypted with key {ring.current}")
+
+
 def main() -> None:
     app()

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from resim.customer.models import Customer
 from resim.db.engine import make_engine, make_sessionmaker, transaction
+from resim.demo.documents import render
 from resim.kit.mrz import compose_td3
 from resim.line.models import LineEvent, LineEventKind
 from resim.line.service import find_line
 from resim.tenant.service import get as get_tenant
-from tests.documents import render
 from tests.e2e.conftest import Live, page_in
 from tests.e2e.test_portal import LABELS, sign_in
 

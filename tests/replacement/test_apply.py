@@ -13,6 +13,7 @@ from sqlalchemy import select
 from resim.audit.models import AuditEvent
 from resim.customer.models import Customer
 from resim.db.engine import transaction
+from resim.demo.documents import render
 from resim.deps import Deps
 from resim.kit.clock import FixedClock
 from resim.kit.codice_fiscale import CodiceFiscale
@@ -20,7 +21,6 @@ from resim.kit.mrz import compose_td3
 from resim.line.models import LineEvent, LineEventKind
 from resim.line.service import find_line
 from tests import factories
-from tests.documents import render
 from tests.helpers import api_token, deliver, last_code, last_sms
 
 ALT_PHONE = "+41 79 765 43 21"

@@ -8,11 +8,11 @@ import re
 from fastapi.testclient import TestClient
 
 from resim.customer.models import Customer
+from resim.demo.documents import render
 from resim.deps import Deps
 from resim.kit.clock import FixedClock
 from resim.kit.mrz import compose_td1
 from tests import factories
-from tests.documents import render
 from tests.helpers import deliver, last_code, last_sms
 from tests.web.test_pages import CSRF, sign_in
 
@@ -165,3 +165,23 @@ def test_the_objection_page_stops_the_change(
     done = fresh.post(link, data={"csrf_token": token})
     assert done.status_code == 200 and "SIM 更换已被阻止" in done.text
     assert applicant.call("GET", f"/applications/{app_id}").json()["state"] == "objected"
+
+
+def test_the_demo_fills_in_a_sample_passport_of_the_holder(
+    client: TestClient, deps: Deps, clock: FixedClock
+) -> None:
+    world = factories.world(deps.sessions, clock.now())
+    client.headers["accept-language"] = "en"
+    sign_in(client, deps, world.email)
+    number = world.msisdns[0]
+    token = CSRF.search(client.get(f"/acme/lines/{number}/replace").text).group(1)  # type: ignore[union-attr]
+    url = client.post(
+        f"/acme/lines/{number}/replace",
+        data={"reason": "lost", "csrf_token": token},
+        follow_redirects=False,
+    ).headers["location"]
+    filled = client.post(f"{url}/demo-sample", data={"csrf_token": token})
+    assert filled.status_code == 200 and 'data-kind="identity"' in filled.text
+    assert 'value="YA' in filled.text and "P&lt;ITA" in filled.text
+    deps.settings.demo = False
+    assert client.post(f"{url}/demo-sample", data={"csrf_token": token}).status_code == 404

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from resim.audit.service import Actor
 from resim.auth.service import Principal
 from resim.deps import keyring
-from resim.errors import AppError
+from resim.errors import AppError, NotFound
 from resim.identity import service as identity
 from resim.line import service as lines
 from resim.replacement import service
@@ -266,6 +266,55 @@ def _upload(
         )
     except AppError as exc:
         exc.field = f"{kind}_file"
+        return _error(request, session, tenant, who, app_id, exc)
+    session.commit()
+    return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
+
+
+@router.post("/applications/{app_id}/demo-sample", dependencies=[Depends(csrf)])
+def demo_sample(
+    app_id: uuid.UUID,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    """Demo mode only: fill the document step with a passport drawn for the holder."""
+    deps = deps_of(request)
+    if not deps.settings.demo:
+        raise NotFound("NOT_FOUND", "Not found")
+    if who is None:
+        return _signin(tenant)
+    from resim.customer import service as customers
+    from resim.demo.documents import sample_passport
+
+    holder = customers.get(session, who.tenant_id, who.customer_id)
+    fields, image = sample_passport(
+        holder.family_name,
+        holder.given_name,
+        holder.birth_date,
+        holder.sex,
+        deps.clock.now().date(),
+    )
+    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    try:
+        service.update(
+            session, tenant, app, DraftUpdate.model_validate(fields), at=deps.clock.now()
+        )
+        service.attach(
+            session,
+            keyring=keyring(deps),
+            folder=deps.settings.documents.folder,
+            max_bytes=deps.settings.documents.max_upload_bytes,
+            ocr=deps.ocr,
+            tenant=tenant,
+            app=app,
+            kind="identity",
+            data=image,
+            at=deps.clock.now(),
+            actor=Actor("customer", str(who.customer_id), client_ip(request)),
+        )
+    except AppError as exc:
         return _error(request, session, tenant, who, app_id, exc)
     session.commit()
     return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)

@@ -1,12 +1,16 @@
-"""Sample identity documents drawn for the tests: a passport data page and a CIE back, with
-the machine-readable zone in OCR-B (Debian's fonts-ocr-b) as on the real documents."""
+"""Sample identity documents drawn for the demo and the tests: a passport data page and a CIE
+back, with the machine-readable zone in OCR-B (Debian's fonts-ocr-b) as on real documents."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import io
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+from resim.kit.mrz import compose_td3
 
 OCR_B = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")
 SANS = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -14,6 +18,41 @@ SANS = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 def _font(path: Path, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.truetype(str(path), size) if path.exists() else ImageFont.load_default(size)
+
+
+def sample_passport(
+    surname: str, given_names: str, birth_date: dt.date, sex: str, today: dt.date
+) -> tuple[dict[str, str], bytes]:
+    """Draft fields and a drawn data page of an Italian passport for a demo holder."""
+    seed = hashlib.sha256(f"{surname}|{given_names}|{birth_date}".encode()).digest()
+    number = f"YA{int.from_bytes(seed[:4], 'big') % 10_000_000:07d}"
+    expiry = today.replace(year=today.year + 5)
+    zone = compose_td3(
+        document_number=number,
+        issuing_state="ITA",
+        nationality="ITA",
+        surname=surname,
+        given_names=given_names,
+        birth_date=birth_date,
+        sex=sex,
+        expiry_date=expiry,
+    )
+    fields = {
+        "document_type": "passport",
+        "document_number": number,
+        "document_country": "ITA",
+        "document_expiry": expiry.isoformat(),
+        "mrz": zone,
+    }
+    return fields, render(
+        zone,
+        fields=[
+            surname.upper(),
+            given_names.upper(),
+            birth_date.strftime("%d %b %Y").upper(),
+            "ITALIANA",
+        ],
+    )
 
 
 def render(
