@@ -183,5 +183,6 @@ def test_the_demo_fills_in_a_sample_passport_of_the_holder(
     filled = client.post(f"{url}/demo-sample", data={"csrf_token": token})
     assert filled.status_code == 200 and 'data-kind="identity"' in filled.text
     assert 'value="YA' in filled.text and "P&lt;ITA" in filled.text
+    assert "codice_fiscale" in filled.text
     deps.settings.demo = False
     assert client.post(f"{url}/demo-sample", data={"csrf_token": token}).status_code == 404

@@ -298,6 +298,7 @@ def demo_sample(
     )
     app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
+        fields["codice_fiscale"] = holder.codice_fiscale  # what the holder knows by heart
         service.update(
             session, tenant, app, DraftUpdate.model_validate(fields), at=deps.clock.now()
         )
