@@ -94,6 +94,11 @@ class SecuritySettings(BaseModel):
     signin_per_ip: int = Field(30, ge=1, description="Sign-in attempts per IP a window.")
     signin_window_minutes: int = Field(15, ge=1, description="The rate-limit window.")
     idempotency_hours: int = Field(24, ge=1, description="How long POST answers are replayed.")
+    country_header: str | None = Field(
+        None,
+        description="Header in which the trusted edge proxy puts the client's ISO country code "
+        "(for example CF-IPCountry); unset, the country is not known.",
+    )
 
 
 class Settings(BaseSettings):

@@ -58,9 +58,9 @@ def _row(n: int, **overrides: str) -> dict[str, str]:
     return row
 
 
-def _write(path: Path, rows: list[dict[str, str]]) -> None:
+def _write(path: Path, rows: list[dict[str, str]], extra: tuple[str, ...] = ()) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=[*COLUMNS, *extra])
         writer.writeheader()
         writer.writerows(rows)
 
@@ -87,6 +87,29 @@ def test_import_lines_imports_every_row(
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(EsimProfile)) == 40
         assert session.scalars(select(Line.msisdn).order_by(Line.msisdn)).first() == "+393330000001"
+
+
+def test_import_lines_takes_port_in_and_contact_change_days_from_the_crm(
+    db_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with transaction(sessions) as session:
+        factories.tenant(session, "acme", dt.datetime.now(dt.UTC))
+    extra = ("ported_in_on", "email_changed_on", "alt_phone_changed_on")
+    first = _row(1, ported_in_on="2026-10-02", email_changed_on="2026-11-01")
+    second = _row(2, ported_in_on="", email_changed_on="2026-11-01", alt_phone_changed_on="")
+    bad = _row(3, ported_in_on="2026-13-40")
+    path = tmp_path / "lines.csv"
+    _write(path, [first, second, bad], extra)
+    result = resim(db_url, "import-lines", str(path), "--tenant", "acme")
+    assert result.returncode == 1 and "line 4: ported_in_on:" in result.stderr
+    _write(path, [first, second], extra)
+    result = resim(db_url, "import-lines", str(path), "--tenant", "acme")
+    assert result.returncode == 0, result.stderr
+    with sessions() as session:
+        ported = dict(session.execute(select(Line.msisdn, Line.ported_in_on)).all())
+        holder = session.scalars(select(Customer)).one()
+    assert ported == {"+393330000001": dt.date(2026, 10, 2), "+393330000002": None}
+    assert (holder.email_changed_on, holder.alt_phone_changed_on) == (dt.date(2026, 11, 1), None)
 
 
 def test_a_bad_row_is_reported_by_line_number_and_nothing_is_imported(

@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from resim.audit.models import AuditEvent
+from resim.audit.service import Actor
 from resim.customer.models import Customer
+from resim.customer.service import change_contacts
 from resim.db.engine import transaction
 from resim.demo.documents import render
 from resim.deps import Deps
@@ -411,3 +413,86 @@ def test_a_verified_holder_may_skip_the_wait_where_policy_allows(applicant: Appl
     assert body["confirmUntil"] == body["submittedAt"]
     deliver(applicant.deps)  # the window job is due at once
     assert applicant.call("GET", f"/applications/{app_id}").json()["state"] == "approved"
+
+
+def test_a_contact_change_and_a_port_in_send_the_application_to_review(
+    applicant: Applicant,
+) -> None:
+    deps, world, now = applicant.deps, applicant.world, applicant.clock.now()
+    with transaction(deps.sessions) as session:
+        holder = session.get(Customer, world.customer_id)
+        assert holder is not None
+        change_contacts(
+            session,
+            holder,
+            alt_phone="+393471112233",
+            at=now - dt.timedelta(days=12),
+            actor=Actor("agent", "a1", "127.0.0.1"),
+        )
+        line = find_line(session, world.tenant_id, world.msisdns[0])
+        assert line is not None
+        line.ported_in_on = (now - dt.timedelta(days=40)).date()
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    body = applicant.call("POST", f"/applications/{app_id}/submit", lang="zh").json()
+    reasons = {r["code"]: r["detail"] for r in body["riskReasons"]}
+    assert set(reasons) == {"RECENT_CONTACT_CHANGE", "RECENT_PORT_IN"}
+    assert body["riskScore"] == 55 and reasons["RECENT_PORT_IN"] == "该号码最近从其他运营商携入。"
+    with deps.sessions() as session:
+        audited = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "customer.contacts_changed")
+        ).one()
+    assert audited.details == {"changed": ["alt_phone"]}  # which contact, never its value
+    applicant.end_window()
+    assert applicant.call("GET", f"/applications/{app_id}").json()["state"] == "in_review"
+
+
+def test_old_contact_changes_and_port_ins_do_not_count(applicant: Applicant) -> None:
+    deps, world, now = applicant.deps, applicant.world, applicant.clock.now()
+    with transaction(deps.sessions) as session:
+        holder = session.get(Customer, world.customer_id)
+        line = find_line(session, world.tenant_id, world.msisdns[0])
+        assert holder is not None and line is not None
+        holder.email_changed_on = (now - dt.timedelta(days=31)).date()
+        line.ported_in_on = (now - dt.timedelta(days=91)).date()
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    body = applicant.call("POST", f"/applications/{app_id}/submit").json()
+    assert body["riskReasons"] == [] and body["riskScore"] == 0
+
+
+def _sign_in(applicant: Applicant, device: str | None, country: str | None) -> dict[str, str]:
+    client, deps, email = applicant.client, applicant.deps, applicant.world.email
+    headers = {k: v for k, v in (("x-device-id", device), ("x-country", country)) if v}
+    assert client.post("/api/v1/acme/auth/code", json={"email": email}).status_code == 202
+    deliver(deps)
+    answer = client.post(
+        "/api/v1/acme/auth/token",
+        json={"email": email, "code": last_code(deps, email)},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    return {"authorization": f"Bearer {answer.json()['accessToken']}"}
+
+
+@pytest.mark.parametrize(
+    ("device", "country", "flagged"),
+    [
+        ("phone-of-giulia-0001", "IT", False),
+        ("a-browser-never-seen", "IT", True),
+        ("phone-of-giulia-0001", "NG", True),
+        (None, None, False),  # nothing known of this sign-in: nothing to compare
+    ],
+)
+def test_a_sign_in_from_a_new_device_or_country_is_a_risk_reason(
+    applicant: Applicant, device: str | None, country: str | None, flagged: bool
+) -> None:
+    applicant.deps.settings.security.country_header = "X-Country"
+    _sign_in(applicant, "phone-of-giulia-0001", "IT")  # her usual phone, at home
+    applicant.clock.advance(dt.timedelta(days=2))
+    applicant.auth = _sign_in(applicant, device, country)
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    body = applicant.call("POST", f"/applications/{app_id}/submit").json()
+    codes = [r["code"] for r in body["riskReasons"]]
+    assert codes == (["NEW_DEVICE_OR_COUNTRY"] if flagged else [])

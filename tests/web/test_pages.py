@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from resim.auth.models import CustomerSession
 from resim.deps import Deps
 from resim.kit.clock import FixedClock
 from tests import factories
@@ -164,6 +167,27 @@ def test_security_headers_and_cookies(client: TestClient, deps: Deps, clock: Fix
     )
     cookie = done.headers["set-cookie"]
     assert "resim_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_a_browser_keeps_its_device_id_across_sign_ins(
+    client: TestClient, deps: Deps, clock: FixedClock
+) -> None:
+    world = factories.world(deps.sessions, clock.now())
+    sign_in(client, deps, world.email)
+    first = client.cookies.get("resim_device")
+    clock.advance(dt.timedelta(minutes=1))
+    sign_in(client, deps, world.email)
+    assert client.cookies.get("resim_device") == first and first
+    client.cookies.clear()  # another browser
+    clock.advance(dt.timedelta(minutes=1))
+    sign_in(client, deps, world.email)
+    assert client.cookies.get("resim_device") not in (None, first)
+    with deps.sessions() as session:
+        hashes = session.scalars(
+            select(CustomerSession.device_hash).order_by(CustomerSession.created_at)
+        ).all()
+    assert len(hashes) == 3 and hashes[0] == hashes[1] != hashes[2]
+    assert first not in hashes  # stored as a keyed hash, not the id itself
 
 
 def test_unknown_pages_are_translated_404s(client: TestClient) -> None:

@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 from resim.auth import service
 from resim.auth.schemas import CodeRequest, CodeVerification
 from resim.tenant.models import Tenant
-from resim.web.context import DB, client_ip, deps_of, language
+from resim.web.context import (
+    DB,
+    DEVICE_HEADER,
+    client_country,
+    client_ip,
+    deps_of,
+    device_id,
+    language,
+)
 from resim.web.security import api_customer, current_tenant
 
 router = APIRouter(prefix="/api/v1/{tenant}/auth", tags=["sign-in"])
@@ -69,6 +77,8 @@ def token(
         body.code,
         ip=client_ip(request),
         now=deps.clock.now(),
+        device=device_id(request.headers.get(DEVICE_HEADER)),
+        country=client_country(request),
     )
     session.commit()  # a wrong code is counted even though the answer is an error
     if isinstance(result, service.SignedIn):

@@ -142,8 +142,15 @@ def verify_code(
     *,
     ip: str,
     now: dt.datetime,
+    device: str | None = None,
+    country: str | None = None,
 ) -> SignedIn | AppError:
-    """Check a code. A wrong one is counted: the caller commits, then reports the error."""
+    """Check a code. A wrong one is counted: the caller commits, then reports the error.
+
+    ``device`` is the browser's or app's own id (stored as a keyed hash), ``country`` the
+    ISO code the trusted edge proxy put in a header: the session remembers both, so a later
+    application can tell a sign-in from a device or country the customer never used.
+    """
     sec = settings.security
     try:
         _limit(
@@ -201,6 +208,8 @@ def verify_code(
             tenant_id=tenant.id,
             customer_id=customer.id,
             token_hash=keyed_hash(settings.secret_bytes, "session", secret),
+            device_hash=keyed_hash(settings.secret_bytes, "device", device) if device else None,
+            country=country,
             created_at=now,
             expires_at=expires,
         )
@@ -241,3 +250,26 @@ def sign_out(session: Session, session_id: uuid.UUID, now: dt.datetime) -> None:
     session.execute(
         update(CustomerSession).where(CustomerSession.id == session_id).values(revoked_at=now)
     )
+
+
+def new_device_or_country(session: Session, session_id: uuid.UUID) -> bool:
+    """Whether this session comes from a device or country none of the customer's earlier
+    sessions came from. A customer who never signed in before has nothing to compare with."""
+    current = session.get(CustomerSession, session_id)
+    if current is None:
+        return False
+    earlier = session.execute(
+        select(CustomerSession.device_hash, CustomerSession.country).where(
+            CustomerSession.tenant_id == current.tenant_id,
+            CustomerSession.customer_id == current.customer_id,
+            CustomerSession.created_at < current.created_at,
+            CustomerSession.id != current.id,
+        )
+    ).all()
+    if not earlier:
+        return False
+    devices = {d for d, _ in earlier if d}
+    countries = {c for _, c in earlier if c}
+    new_device = bool(devices) and current.device_hash not in (None, *devices)
+    new_country = bool(countries) and current.country not in (None, *countries)
+    return new_device or new_country

@@ -9,8 +9,18 @@ from sqlalchemy.orm import Session
 from resim.auth import service
 from resim.auth.schemas import CodeRequest, CodeVerification
 from resim.errors import AppError
+from resim.kit.crypto import token
 from resim.tenant.models import Tenant
-from resim.web.context import DB, SESSION_COOKIE, client_ip, deps_of, language
+from resim.web.context import (
+    DB,
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    client_country,
+    client_ip,
+    deps_of,
+    device_id,
+    language,
+)
 from resim.web.errors import STATUS, app_error_message
 from resim.web.forms import parse
 from resim.web.security import csrf, current_tenant, page_customer
@@ -78,6 +88,7 @@ def signin_verify(
     if isinstance(parsed, dict):
         return render(request, "signin_code.html", {"email": email, "errors": parsed}, 422)
     deps = deps_of(request)
+    device = device_id(request.cookies.get(DEVICE_COOKIE)) or token(24)
     result = service.verify_code(
         session,
         deps.settings,
@@ -86,6 +97,8 @@ def signin_verify(
         parsed.code,
         ip=client_ip(request),
         now=deps.clock.now(),
+        device=device,
+        country=client_country(request),
     )
     session.commit()
     if not isinstance(result, service.SignedIn):
@@ -105,6 +118,16 @@ def signin_verify(
         secure=deps.settings.security.cookie_secure,
         samesite="lax",
         path=f"/{tenant.slug}",
+    )
+    # The browser's own id, kept across sessions: a sign-in from a new one is a risk signal.
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device,
+        max_age=400 * 24 * 3600,
+        httponly=True,
+        secure=deps.settings.security.cookie_secure,
+        samesite="lax",
+        path="/",
     )
     return response
 

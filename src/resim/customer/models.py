@@ -28,4 +28,7 @@ class Customer(IdMixin, Base):
     email: Mapped[str] = mapped_column(String(254))
     alt_phone: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(5))
+    # When the contacts last changed (in resim or in the operator's CRM): a risk signal.
+    email_changed_on: Mapped[dt.date | None]
+    alt_phone_changed_on: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime]

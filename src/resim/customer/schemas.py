@@ -35,6 +35,8 @@ class NewCustomer(BaseModel):
     email: str
     alt_phone: str | None = None
     language: Literal["it", "en", "zh"] = "it"
+    email_changed_on: dt.date | None = None
+    alt_phone_changed_on: dt.date | None = None
 
     @field_validator("codice_fiscale")
     @classmethod

@@ -79,3 +79,47 @@ def create(
         at=at,
     )
     return customer
+
+
+def change_contacts(
+    session: Session,
+    customer: Customer,
+    *,
+    email: str | None = None,
+    alt_phone: str | None = None,
+    at: dt.datetime,
+    actor: audit.Actor,
+) -> None:
+    """Change the e-mail or alternative phone on file, noting the day: a risk signal later.
+
+    The values must be validated at the edge (``NewCustomer``'s rules); the audit event names
+    which contact changed, not the values.
+    """
+    changed: list[str] = []
+    if email is not None and email != customer.email:
+        taken = repository.by_email(session, customer.tenant_id, email)
+        if taken is not None and taken.id != customer.id:
+            raise Conflict("EMAIL_TAKEN", "Another customer already uses this e-mail address.")
+        customer.email, customer.email_changed_on = email, at.date()
+        changed.append("email")
+    if alt_phone is not None and alt_phone != customer.alt_phone:
+        customer.alt_phone, customer.alt_phone_changed_on = alt_phone, at.date()
+        changed.append("alt_phone")
+    if changed:
+        audit.record(
+            session,
+            tenant_id=customer.tenant_id,
+            actor=actor,
+            action="customer.contacts_changed",
+            subject_type="customer",
+            subject_id=str(customer.id),
+            at=at,
+            details={"changed": changed},
+        )
+
+
+def contacts_changed_since(customer: Customer, since: dt.date) -> bool:
+    return any(
+        day is not None and day >= since
+        for day in (customer.email_changed_on, customer.alt_phone_changed_on)
+    )

@@ -293,6 +293,9 @@ def load(session: Session, *, now: dt.datetime, seed: int = 2026) -> dict[str, i
                 actor=ACTOR,
             )
             counts["customers"] += 1
+            if spec.slug == "viaggio" and index == 0:
+                # Sarah Miller changed her alternative phone ten days ago: a risk signal.
+                customer.alt_phone_changed_on = (now - dt.timedelta(days=10)).date()
             line_count = 2 if index == 0 or rng.random() < 0.25 else 1
             for _ in range(line_count):
                 serial += 1
@@ -317,6 +320,10 @@ def load(session: Session, *, now: dt.datetime, seed: int = 2026) -> dict[str, i
                         else None,
                         billing=billing,
                         credit_cents=rng.randint(0, 4000) if billing == "prepaid" else 0,
+                        # Marco Bianchi brought his first number from another operator lately.
+                        ported_in_on=(now - dt.timedelta(days=20)).date()
+                        if spec.slug == "lira" and index == 0 and serial == 1
+                        else None,
                     ),
                     at=created,
                     actor=ACTOR,

@@ -43,9 +43,10 @@ COLUMNS = [
     "alt_phone",
     "language",
 ]
-OPTIONAL = ["reseller_order"]
+OPTIONAL = ["reseller_order", "ported_in_on", "email_changed_on", "alt_phone_changed_on"]
 LINE_FIELDS = {
     "reseller_order",
+    "ported_in_on",
     "msisdn",
     "iccid",
     "imsi",

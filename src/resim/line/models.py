@@ -69,6 +69,7 @@ class Line(IdMixin, Base):
     billing: Mapped[str] = mapped_column(String(10))  # prepaid | postpaid
     credit_cents: Mapped[int] = mapped_column(default=0)
     reseller_order: Mapped[str | None] = mapped_column(String(40))  # bought through a reseller
+    ported_in_on: Mapped[dt.date | None]  # the number came from another operator that day
     state: Mapped[LineState] = mapped_column(_enum(LineState))
     state_changed_at: Mapped[dt.datetime]
     created_at: Mapped[dt.datetime]

@@ -36,6 +36,7 @@ class NewLine(BaseModel):
     credit_cents: int = Field(0, ge=0, le=1_000_000_00)
     state: Literal["active", "suspended", "ceased"] = "active"
     reseller_order: str | None = Field(None, max_length=40)
+    ported_in_on: dt.date | None = None
 
     @field_validator("msisdn")
     @classmethod

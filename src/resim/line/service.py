@@ -67,6 +67,7 @@ def create(
         billing=data.billing,
         credit_cents=data.credit_cents,
         reseller_order=data.reseller_order,
+        ported_in_on=data.ported_in_on,
         state=LineState(data.state),
         state_changed_at=at,
         created_at=at,

@@ -266,6 +266,7 @@ def submit(
         ip=client_ip(request),
         at=deps.clock.now(),
         actor=_actor(request, who),
+        session_id=who.session_id,
     )
     session.commit()
     return to_out(request, session, app)

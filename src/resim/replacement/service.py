@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy.orm import Session
 
 from resim.audit import service as audit
+from resim.auth import service as auth
 from resim.billing import service as billing
 from resim.config import Settings
 from resim.customer import service as customers
@@ -500,7 +501,13 @@ def submit(
     ip: str,
     at: dt.datetime,
     actor: audit.Actor,
+    session_id: uuid.UUID | None = None,
 ) -> Assessment:
+    """Check the evidence, score the risk and open the AGCOM window.
+
+    ``session_id`` is the customer's sign-in session: its device and country are compared
+    with the customer's earlier sessions.
+    """
     if app.state != S.DRAFT:
         raise Conflict("APPLICATION_SUBMITTED", "This application was already submitted.")
     if (
@@ -529,6 +536,16 @@ def submit(
             codice_fiscale_matches=True,
             sim_changes_last_30_days=lines.sim_changes_since(
                 session, line, at - dt.timedelta(days=30)
+            ),
+            contact_changed_last_30_days=customers.contacts_changed_since(
+                holder, (at - dt.timedelta(days=30)).date()
+            ),
+            new_device_or_country=(
+                session_id is not None and auth.new_device_or_country(session, session_id)
+            ),
+            ported_in_last_90_days=(
+                line.ported_in_on is not None
+                and line.ported_in_on >= (at - dt.timedelta(days=90)).date()
             ),
             lines_of_holder=lines.count_lines(session, tenant.id, holder.id),
             replacements_last_12_months=repository.count_submitted(

@@ -438,6 +438,7 @@ def submit(
             ip=client_ip(request),
             at=deps.clock.now(),
             actor=Actor("customer", str(who.customer_id), client_ip(request)),
+            session_id=who.session_id,
         )
     except AppError as exc:
         failed = getattr(exc, "checks", None)

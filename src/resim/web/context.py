@@ -14,6 +14,10 @@ from resim.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, negotiate
 LANG_COOKIE = "resim_lang"
 SESSION_COOKIE = "resim_session"
 CSRF_COOKIE = "resim_csrf"
+DEVICE_COOKIE = "resim_device"
+DEVICE_HEADER = "x-device-id"
+_DEVICE_ID = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LOCAL_PATH = re.compile(r"^/[A-Za-z0-9/_\-.?=&%]*$")
 
 
@@ -53,6 +57,18 @@ def translate(request: Request, message: str, **params: object) -> str:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def client_country(request: Request) -> str | None:
+    """The ISO country code the trusted edge proxy put in the configured header, if any."""
+    header = deps_of(request).settings.security.country_header
+    value = request.headers.get(header, "").strip().upper() if header else ""
+    return value if _COUNTRY.match(value) else None
+
+
+def device_id(value: str | None) -> str | None:
+    """A browser's device cookie or an app's install id, if it has a sane shape."""
+    return value if value and _DEVICE_ID.match(value) else None
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
