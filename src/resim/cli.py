@@ -1,4 +1,4 @@
-"""The `resim` command: serve, worker, migrate, demo, import-lines."""
+"""The `resim` command: serve, worker, migrate, demo, import-lines, smdp-sandbox."""
 
 from __future__ import annotations
 
@@ -192,6 +192,71 @@ def reencrypt_documents() -> None:
     with transaction(make_sessionmaker(make_engine(settings.db.url))) as session:
         count = identity.reencrypt(session, keyring=ring, folder=settings.documents.folder)
     console.print(f"{count} documents re-encrypted with key {ring.current}")
+
+
+@app.command("smdp-sandbox")
+def smdp_sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
+    db: Annotated[Path | None, typer.Option(help="The sandbox's state file.")] = None,
+    pool: Annotated[
+        list[str] | None,
+        typer.Option(help="Add profiles: TYPE:ICCID_PREFIX:IMSI_PREFIX:COUNT (repeatable)."),
+    ] = None,
+    requester: Annotated[
+        list[str] | None, typer.Option(help="Allowed functionRequesterIdentifier (repeatable).")
+    ] = None,
+    notify_url: Annotated[
+        str | None, typer.Option(help="Operator base URL for handleDownloadProgressInfo.")
+    ] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="Server certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Its private key (PEM).")] = None,
+    client_ca: Annotated[
+        Path | None, typer.Option(help="Require client certificates signed by this CA.")
+    ] = None,
+) -> None:
+    """Run the SM-DP+ sandbox on its own: ES2+ at /gsma/rsp2/es2plus/, steering at /sandbox/."""
+    import ssl
+
+    import uvicorn
+
+    from resim.smdp_sandbox.rules import Sandbox
+    from resim.smdp_sandbox.server import Notifier, create_app
+    from resim.smdp_sandbox.store import Store
+
+    settings = _settings()
+    path = db or settings.smdp.sandbox_db
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sandbox = Sandbox(
+        Store(str(path)),
+        smdp_address=settings.smdp.sandbox_address,
+        requesters=frozenset(requester) if requester else None,
+    )
+    for spec in pool or []:
+        try:
+            kind, iccid_prefix, imsi_prefix, count = spec.split(":")
+            added = sandbox.add_pool(kind, iccid_prefix, imsi_prefix, int(count))
+        except ValueError as exc:
+            console.print(f"[red]--pool {spec}:[/red] {exc} (TYPE:ICCID_PREFIX:IMSI_PREFIX:COUNT)")
+            raise typer.Exit(2) from None
+        console.print(f"{added} profiles of type {kind} added")
+    notifier = Notifier(
+        notify_url or settings.public_url, settings.smdp.notify_token.get_secret_value()
+    )
+    tls: dict[str, object] = {}
+    if tls_cert and tls_key:
+        tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
+        if client_ca:
+            tls |= {"ssl_ca_certs": str(client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    scheme = "https" if tls else "http"
+    console.print(f"SM-DP+ sandbox on {scheme}://{host}:{port}/ (state in {path})")
+    uvicorn.run(
+        create_app(sandbox, notifier),
+        host=host,
+        port=port,
+        log_level="warning",
+        **tls,  # type: ignore[arg-type]
+    )
 
 
 def main() -> None:

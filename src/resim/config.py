@@ -60,7 +60,29 @@ class SmsSettings(BaseModel):
 
 
 class SmdpSettings(BaseModel):
-    backend: Literal["sandbox"] = Field("sandbox", description="sandbox only, for now.")
+    backend: Literal["sandbox", "es2plus"] = Field(
+        "sandbox",
+        description="sandbox: resim's own SM-DP+ (served under /smdp-sandbox); es2plus: a real "
+        "SM-DP+ at `url` over mutual TLS.",
+    )
+    url: str | None = Field(
+        None, description="The SM-DP+'s ES2+ base URL; unset with the sandbox: our own."
+    )
+    requester_id: str = Field("resim", description="Our functionRequesterIdentifier.")
+    timeout_seconds: float = Field(10.0, gt=0, le=120, description="Per ES2+ call.")
+    tls_cert: Path | None = Field(None, description="Our client certificate (PEM).")
+    tls_key: Path | None = Field(None, description="Its private key (PEM).")
+    tls_ca: Path | None = Field(None, description="The CA of the SM-DP+'s server certificate.")
+    notify_token: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET),
+        description="Bearer token the SM-DP+ sends with handleDownloadProgressInfo.",
+    )
+    sandbox_db: Path = Field(
+        Path("var/smdp-sandbox.sqlite3"), description="The sandbox's own state."
+    )
+    sandbox_address: str = Field(
+        "smdp.sandbox.resim.test", description="The SM-DP+ address the sandbox hands out."
+    )
 
 
 class DocumentSettings(BaseModel):
@@ -138,6 +160,14 @@ class Settings(BaseSettings):
             problems.append("RESIM_SMS__BACKEND must be a real gateway, not the outbox")
         if self.smdp.backend == "sandbox":
             problems.append("RESIM_SMDP__BACKEND must be a real SM-DP+, not the sandbox")
+        elif not (self.smdp.url or "").startswith("https://") or not (
+            self.smdp.tls_cert and self.smdp.tls_key
+        ):
+            problems.append(
+                "RESIM_SMDP__URL must be https, with RESIM_SMDP__TLS_CERT and RESIM_SMDP__TLS_KEY"
+            )
+        if self.smdp.notify_token.get_secret_value() == DEFAULT_SECRET:
+            problems.append("RESIM_SMDP__NOTIFY_TOKEN must be set")
         secret = self.security.secret_key.get_secret_value()
         if secret == DEFAULT_SECRET or len(secret) < 32:
             problems.append("RESIM_SECURITY__SECRET_KEY must be set to 32 or more characters")
