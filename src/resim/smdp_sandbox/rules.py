@@ -232,16 +232,23 @@ class Sandbox:
         self._save(db, profile, "Linked" if eid else "Allocated")
         return {"iccid": profile.iccid}
 
+    def _profile_in(
+        self, db: sqlite3.Connection, body: dict[str, Any], states: tuple[str, ...]
+    ) -> tuple[Profile, str | None]:
+        """The profile named by ``iccid``, in one of ``states``, and not linked to another EID."""
+        profile = self._profile(db, body)
+        eid = self._eid(body)
+        if profile.state not in states:
+            raise Refused(Subject.ICCID, Reason.INVALID_TRANSITION, f"profile is {profile.state}")
+        if eid and profile.eid and eid != profile.eid:
+            raise Refused(Subject.EID, Reason.INVALID_ASSOCIATION, "another EID is linked")
+        return profile, eid
+
     def _confirm_order(self, db: sqlite3.Connection, body: dict[str, Any]) -> dict[str, Any]:
         release = body.get("releaseFlag")
         if not isinstance(release, bool):
             raise Refused(Subject.DOWNLOAD_ORDER, Reason.MISSING, "releaseFlag is mandatory")
-        profile = self._profile(db, body)
-        eid = self._eid(body)
-        if profile.state not in ORDERED:
-            raise Refused(Subject.ICCID, Reason.INVALID_TRANSITION, f"profile is {profile.state}")
-        if eid and profile.eid and eid != profile.eid:
-            raise Refused(Subject.EID, Reason.INVALID_ASSOCIATION, "another EID is linked")
+        profile, eid = self._profile_in(db, body, ORDERED)
         matching = body.get("matchingId")
         if matching is not None:
             if not isinstance(matching, str) or not MATCHING_ID.match(matching):
@@ -272,12 +279,7 @@ class Sandbox:
                 Reason.MISSING if final is None else Reason.INVALID,
                 "finalProfileStatusIndicator must be Available or Unavailable",
             )
-        profile = self._profile(db, body)
-        eid = self._eid(body)
-        if profile.state not in CANCELLABLE:
-            raise Refused(Subject.ICCID, Reason.INVALID_TRANSITION, f"profile is {profile.state}")
-        if eid and profile.eid and eid != profile.eid:
-            raise Refused(Subject.EID, Reason.INVALID_ASSOCIATION, "another EID is linked")
+        profile, _eid = self._profile_in(db, body, CANCELLABLE)
         matching = body.get("matchingId")
         if matching is not None and matching != profile.matching_id:
             raise Refused(Subject.MATCHING_ID, Reason.INVALID_ASSOCIATION, "another matchingId")
