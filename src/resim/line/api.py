@@ -21,8 +21,8 @@ from resim.line.schemas import (
     SuspendIn,
 )
 from resim.line.service import LineOverview
-from resim.web.context import DB, client_ip, deps_of
-from resim.web.security import api_customer
+from resim.web.context import DB, deps_of
+from resim.web.security import api_customer, customer_actor
 
 router = APIRouter(prefix="/api/v1/{tenant}/lines", tags=["lines"])
 
@@ -120,7 +120,7 @@ def _change(
     change(
         number,
         deps_of(request).clock.now(),
-        Actor("customer", str(who.customer_id), client_ip(request)),
+        customer_actor(request, who),
     )
     session.commit()
     return to_out(service.line_overview(session, who.tenant_id, who.customer_id, number))

@@ -6,15 +6,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from resim.audit.service import Actor
 from resim.auth.service import Principal
 from resim.errors import AppError, Invalid
 from resim.kit.telecom import InvalidIdentifier, ItalianMobile
 from resim.line import service
 from resim.line.schemas import ReactivateReason, SuspendReason
 from resim.tenant.models import Tenant
-from resim.web.context import DB, client_ip, deps_of
-from resim.web.security import csrf, current_tenant, page_customer
+from resim.web.context import DB, deps_of
+from resim.web.security import csrf, current_tenant, customer_actor, page_customer
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)
@@ -115,7 +114,7 @@ def _change(
     reason: str,
 ) -> Response:
     number = _number(msisdn)
-    actor = Actor("customer", str(who.customer_id), client_ip(request))
+    actor = customer_actor(request, who)
     now = deps_of(request).clock.now()
     try:
         if action == "suspend":

@@ -11,12 +11,11 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from resim.audit.service import Actor
 from resim.auth.service import Principal
-from resim.deps import keyring
 from resim.errors import Unauthenticated
 from resim.kit.telecom import InvalidIdentifier, Msisdn
 from resim.replacement import service
+from resim.replacement.edge import attach_upload
 from resim.replacement.models import Application
 from resim.replacement.risk import REASONS
 from resim.replacement.schemas import (
@@ -30,7 +29,7 @@ from resim.replacement.schemas import (
 )
 from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of, language, translate
-from resim.web.security import api_customer, current_tenant
+from resim.web.security import api_customer, current_tenant, customer_actor
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["applications"])
 OUT = {"response_model": ApplicationOut, "response_model_by_alias": True}
@@ -81,10 +80,6 @@ def _check(request: Request, check: dict[str, Any]) -> CheckOut:
     )
 
 
-def _actor(request: Request, who: Principal) -> Actor:
-    return Actor("customer", str(who.customer_id), client_ip(request))
-
-
 @router.post("/applications", status_code=201, **OUT)  # type: ignore[arg-type]
 def start(
     body: NewApplication,
@@ -100,7 +95,7 @@ def start(
         body.msisdn,
         body.reason,
         at=deps_of(request).clock.now(),
-        actor=_actor(request, who),
+        actor=customer_actor(request, who),
     )
     session.commit()
     return to_out(request, session, app)
@@ -209,21 +204,8 @@ def _attach(
     kind: str,
     data: bytes,
 ) -> dict[str, object]:
-    deps = deps_of(request)
     app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    read = service.attach(
-        session,
-        keyring=keyring(deps),
-        folder=deps.settings.documents.folder,
-        max_bytes=deps.settings.documents.max_upload_bytes,
-        ocr=deps.ocr,
-        tenant=tenant,
-        app=app,
-        kind=kind,
-        data=data,
-        at=deps.clock.now(),
-        actor=_actor(request, who),
-    )
+    read = attach_upload(request, session, tenant, who, app, kind, data)
     session.commit()
     return {"kind": kind, "mrzFromImage": read, "mrzGiven": app.mrz is not None}
 
@@ -265,7 +247,7 @@ def submit(
         app,
         ip=client_ip(request),
         at=deps.clock.now(),
-        actor=_actor(request, who),
+        actor=customer_actor(request, who),
         session_id=who.session_id,
     )
     session.commit()
@@ -280,7 +262,9 @@ def withdraw(
     session: Session = DB,
 ) -> ApplicationOut:
     app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    service.withdraw(session, app, at=deps_of(request).clock.now(), actor=_actor(request, who))
+    service.withdraw(
+        session, app, at=deps_of(request).clock.now(), actor=customer_actor(request, who)
+    )
     session.commit()
     return to_out(request, session, app)
 

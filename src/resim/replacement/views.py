@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from resim.audit.service import Actor
 from resim.auth.service import Principal
-from resim.deps import keyring
 from resim.errors import AppError, NotFound
 from resim.identity import service as identity
 from resim.line import service as lines
 from resim.replacement import service
+from resim.replacement.edge import attach_upload
 from resim.replacement.models import Application
 from resim.replacement.risk import REASONS
 from resim.replacement.schemas import NEEDS_DECLARATION, DraftUpdate, NewApplication, Reason
@@ -27,7 +26,7 @@ from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of, language
 from resim.web.errors import STATUS, app_error_message
 from resim.web.forms import parse
-from resim.web.security import csrf, current_tenant, page_customer
+from resim.web.security import csrf, current_tenant, customer_actor, page_customer
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)
@@ -126,7 +125,7 @@ def start(
             parsed.msisdn,
             parsed.reason,
             at=deps_of(request).clock.now(),
-            actor=Actor("customer", str(who.customer_id), client_ip(request)),
+            actor=customer_actor(request, who),
         )
     except AppError as exc:
         if exc.code == "APPLICATION_OPEN":
@@ -248,22 +247,9 @@ def _upload(
     kind: str,
     data: bytes,
 ) -> Response:
-    deps = deps_of(request)
     app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
-        service.attach(
-            session,
-            keyring=keyring(deps),
-            folder=deps.settings.documents.folder,
-            max_bytes=deps.settings.documents.max_upload_bytes,
-            ocr=deps.ocr,
-            tenant=tenant,
-            app=app,
-            kind=kind,
-            data=data,
-            at=deps.clock.now(),
-            actor=Actor("customer", str(who.customer_id), client_ip(request)),
-        )
+        attach_upload(request, session, tenant, who, app, kind, data)
     except AppError as exc:
         exc.field = f"{kind}_file"
         return _error(request, session, tenant, who, app_id, exc)
@@ -302,19 +288,7 @@ def demo_sample(
         service.update(
             session, tenant, app, DraftUpdate.model_validate(fields), at=deps.clock.now()
         )
-        service.attach(
-            session,
-            keyring=keyring(deps),
-            folder=deps.settings.documents.folder,
-            max_bytes=deps.settings.documents.max_upload_bytes,
-            ocr=deps.ocr,
-            tenant=tenant,
-            app=app,
-            kind="identity",
-            data=image,
-            at=deps.clock.now(),
-            actor=Actor("customer", str(who.customer_id), client_ip(request)),
-        )
+        attach_upload(request, session, tenant, who, app, "identity", image)
     except AppError as exc:
         return _error(request, session, tenant, who, app_id, exc)
     session.commit()
@@ -437,7 +411,7 @@ def submit(
             app,
             ip=client_ip(request),
             at=deps.clock.now(),
-            actor=Actor("customer", str(who.customer_id), client_ip(request)),
+            actor=customer_actor(request, who),
             session_id=who.session_id,
         )
     except AppError as exc:
@@ -474,7 +448,7 @@ def withdraw(
             session,
             app,
             at=deps_of(request).clock.now(),
-            actor=Actor("customer", str(who.customer_id), client_ip(request)),
+            actor=customer_actor(request, who),
         )
     except AppError as exc:
         return _error(request, session, tenant, who, app_id, exc)

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from resim.audit.service import Actor
 from resim.auth import service as auth
 from resim.errors import Forbidden, Unauthenticated
 from resim.tenant import service as tenants
 from resim.tenant.models import Tenant
-from resim.web.context import CSRF_COOKIE, DB, SESSION_COOKIE, deps_of
+from resim.web.context import CSRF_COOKIE, DB, SESSION_COOKIE, client_ip, deps_of
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ def api_customer(
 ) -> auth.Principal:
     deps = deps_of(request)
     return auth.principal(session, deps.settings, tenant, bearer(request), deps.clock.now())
+
+
+def customer_actor(request: Request, who: auth.Principal) -> Actor:
+    """The signed-in customer as the audit log names them, with the request's address."""
+    return Actor("customer", str(who.customer_id), client_ip(request))
 
 
 def page_customer(
