@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
 import re
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 from resim.integrations.email.port import EmailMessage, SentEmail
+from resim.integrations.folder import read_newest_first, write_once
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._@<>-]{1,200}$")
 
@@ -22,28 +19,11 @@ class OutboxEmail:
     def send(self, message: EmailMessage) -> None:
         if not _SAFE_ID.match(message.message_id):
             raise ValueError("unsafe message id")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.folder / (message.message_id.strip("<>") + ".json")
-        if target.exists():  # a retry of a message already delivered
-            return
-        record = {"message": asdict(message), "sent_at": dt.datetime.now(dt.UTC).isoformat()}
-        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(record, handle, ensure_ascii=False)
-        os.replace(tmp, target)
+        write_once(self.folder, message.message_id.strip("<>"), asdict(message))
 
     def messages(self, limit: int = 100) -> list[SentEmail]:
         """Newest first."""
-        if not self.folder.exists():
-            return []
-        found: list[SentEmail] = []
-        for path in self.folder.glob("*.json"):
-            record = json.loads(path.read_text(encoding="utf-8"))
-            found.append(
-                SentEmail(
-                    message=EmailMessage(**record["message"]),
-                    sent_at=dt.datetime.fromisoformat(record["sent_at"]),
-                )
-            )
-        found.sort(key=lambda sent: sent.sent_at, reverse=True)
-        return found[:limit]
+        return [
+            SentEmail(message=EmailMessage(**kept), sent_at=at)
+            for kept, at in read_newest_first(self.folder, limit)
+        ]
