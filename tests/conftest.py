@@ -123,10 +123,22 @@ def clock() -> FixedClock:
     return FixedClock(START)
 
 
+@pytest.fixture(scope="session")
+def smdp_url() -> Iterator[str]:
+    """The test session's SM-DP+ sandbox over real HTTP (see tests.factories.SANDBOX)."""
+    from resim.smdp_sandbox.server import create_app
+    from tests.factories import SANDBOX
+    from tests.servers import serve
+
+    with serve(create_app(SANDBOX)) as url:
+        yield url
+
+
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
+def settings(db_url: str, tmp_path: Path, smdp_url: str) -> Settings:
     return Settings(
         db={"url": db_url},
+        smdp={"url": smdp_url, "sandbox_db": tmp_path / "smdp.sqlite3"},
         var_dir=tmp_path,
         email={"outbox_dir": tmp_path / "outbox"},
         sms={"outbox_dir": tmp_path / "sms"},

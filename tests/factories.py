@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from resim.audit.service import Actor
+from resim.config import Settings
 from resim.customer import service as customers
 from resim.customer.models import Customer
 from resim.customer.schemas import NewCustomer
@@ -18,11 +19,35 @@ from resim.kit.codice_fiscale import CodiceFiscale
 from resim.kit.telecom import Eid, Iccid
 from resim.line import service as lines
 from resim.line.schemas import NewLine
+from resim.provisioning import inventory
+from resim.smdp_sandbox.rules import Sandbox
+from resim.smdp_sandbox.store import Store
 from resim.tenant import service as tenants
 from resim.tenant.models import Tenant
 
 ACTOR = Actor("cli", "tests")
 _serial = itertools.count(1)
+
+# The test session's SM-DP+ sandbox (served over HTTP by the `smdp_server` fixture): each
+# tenant made here gets a profile type of its own, a pool of it there and the stock here.
+SANDBOX = Sandbox(Store(), smdp_address="smdp.sandbox.resim.test")
+POOL_SIZE = 4
+
+
+def stock(session: Session, found: Tenant, at: dt.datetime, count: int = POOL_SIZE) -> str:
+    """A pool of ``count`` profiles of a new type in the sandbox, and their stock in resim."""
+    profile_type = f"{found.slug}-{next(_serial)}"
+    SANDBOX.add_pool(profile_type, "8939990", "22299", count)
+    settings = Settings()
+    rows = [
+        inventory.StockedProfile(p.iccid, p.imsi, p.ki, p.opc)
+        for p in SANDBOX.store.profiles(profile_type)
+    ]
+    keyring = settings.documents.keyring(settings.secret_bytes)
+    inventory.load(session, keyring, found.id, profile_type, rows, at=at)
+    found.policy = {**found.policy, "profile_type": profile_type}
+    session.flush()
+    return profile_type
 
 
 @dataclass(frozen=True)
@@ -58,6 +83,7 @@ def tenant(session: Session, slug: str, at: dt.datetime) -> Tenant:
         monthly_fee_cents=1999,
         data_gb=500,
     )
+    stock(session, found, at)
     return found
 
 

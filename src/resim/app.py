@@ -14,12 +14,15 @@ from resim import __version__
 from resim.auth import api as auth_api
 from resim.auth import views as auth_views
 from resim.config import Settings
-from resim.deps import Deps, build_deps
+from resim.deps import SANDBOX_MOUNT, Deps, build_deps, open_sandbox
 from resim.line import api as line_api
 from resim.line import views as line_views
 from resim.logs import configure
+from resim.provisioning import api as provisioning_api
 from resim.replacement import api as replacement_api
 from resim.replacement import views as replacement_views
+from resim.smdp_sandbox.server import Notifier
+from resim.smdp_sandbox.server import create_app as sandbox_app
 from resim.tasks import make_worker
 from resim.web import errors, middleware
 from resim.web import views as web_views
@@ -57,6 +60,13 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )
+    if deps.settings.smdp.backend == "sandbox" and deps.settings.smdp.url is None:
+        # The embedded SM-DP+: another system that happens to share the process.
+        settings = deps.settings
+        sandbox = open_sandbox(settings, requesters=frozenset({settings.smdp.requester_id}))
+        notifier = Notifier(settings.public_url, settings.smdp.notify_token.get_secret_value())
+        app.mount(SANDBOX_MOUNT, sandbox_app(sandbox, notifier), name="smdp-sandbox")
+    app.include_router(provisioning_api.router)
     app.include_router(auth_api.router)
     app.include_router(line_api.router)
     app.include_router(replacement_api.router)

@@ -97,7 +97,8 @@ def demo(
 ) -> None:
     """Load the demo data set: three operators, plans, a few hundred customers and lines."""
     from resim.db.engine import make_engine, make_sessionmaker, transaction
-    from resim.demo.data import DEMO_ACCOUNTS, load
+    from resim.demo.data import DEMO_ACCOUNTS, load, stock_profiles
+    from resim.deps import open_sandbox
     from resim.kit.clock import SystemClock
     from resim.tenant import service as tenants
 
@@ -110,10 +111,15 @@ def demo(
                 return
             console.print("[red]The database already has tenants; demo data goes in an empty one.")
             raise typer.Exit(1)
-        counts = load(session, now=SystemClock().now(), seed=seed)
+        now = SystemClock().now()
+        counts = load(session, now=now, seed=seed)
+        stocked = 0
+        if settings.smdp.backend == "sandbox" and settings.smdp.url is None:
+            keyring = settings.documents.keyring(settings.secret_bytes)
+            stocked = stock_profiles(session, open_sandbox(settings), keyring, now=now)
     console.print(
         f"loaded {counts['tenants']} operators, {counts['customers']} customers, "
-        f"{counts['lines']} lines"
+        f"{counts['lines']} lines, {stocked} replacement profiles in stock"
     )
     for slug, email in DEMO_ACCOUNTS:
         console.print(f"  sign in at /{slug}/signin as {email}")
@@ -220,18 +226,12 @@ def smdp_sandbox(
 
     import uvicorn
 
-    from resim.smdp_sandbox.rules import Sandbox
+    from resim.deps import open_sandbox
     from resim.smdp_sandbox.server import Notifier, create_app
-    from resim.smdp_sandbox.store import Store
 
     settings = _settings()
     path = db or settings.smdp.sandbox_db
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox(
-        Store(str(path)),
-        smdp_address=settings.smdp.sandbox_address,
-        requesters=frozenset(requester) if requester else None,
-    )
+    sandbox = open_sandbox(settings, path, frozenset(requester) if requester else None)
     for spec in pool or []:
         try:
             kind, iccid_prefix, imsi_prefix, count = spec.split(":")

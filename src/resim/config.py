@@ -33,7 +33,14 @@ class JobsSettings(BaseModel):
     backoff_base_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles.")
     backoff_max_seconds: float = Field(3600.0, gt=0, description="Longest retry delay.")
     lease_seconds: int = Field(
-        300, ge=5, description="A claimed job whose worker is silent this long is claimed again."
+        300, ge=1, description="A claimed job whose worker is silent this long is claimed again."
+    )
+    step_max_tries: int = Field(
+        6,
+        ge=1,
+        le=50,
+        description="Tries of a provisioning step against a failing SM-DP+ or HLR before the "
+        "workflow gives up and undoes what it did.",
     )
 
 
@@ -81,8 +88,21 @@ class SmdpSettings(BaseModel):
         Path("var/smdp-sandbox.sqlite3"), description="The sandbox's own state."
     )
     sandbox_address: str = Field(
-        "smdp.sandbox.resim.test", description="The SM-DP+ address the sandbox hands out."
+        "smdp.sandbox.resim.test",
+        description="The SM-DP+ address the sandbox hands out; also the address put in "
+        "activation codes when an SM-DP+ does not say its own.",
     )
+
+
+class HlrSettings(BaseModel):
+    backend: Literal["registry", "osmo-hlr"] = Field(
+        "registry",
+        description="registry: resim's own line registry (embedded); osmo-hlr: the Osmocom HLR "
+        "over its CTRL interface.",
+    )
+    host: str = Field("127.0.0.1", description="osmo-hlr's CTRL address.")
+    ctrl_port: int = Field(4259, ge=1, le=65535, description="osmo-hlr's CTRL port.")
+    timeout_seconds: float = Field(5.0, gt=0, le=60, description="Per CTRL command.")
 
 
 class DocumentSettings(BaseModel):
@@ -144,6 +164,7 @@ class Settings(BaseSettings):
     email: EmailSettings = Field(default_factory=EmailSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     smdp: SmdpSettings = Field(default_factory=SmdpSettings)
+    hlr: HlrSettings = Field(default_factory=HlrSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
 
@@ -166,6 +187,8 @@ class Settings(BaseSettings):
             problems.append(
                 "RESIM_SMDP__URL must be https, with RESIM_SMDP__TLS_CERT and RESIM_SMDP__TLS_KEY"
             )
+        if self.hlr.backend == "registry":
+            problems.append("RESIM_HLR__BACKEND must be the network's HLR, not the registry")
         if self.smdp.notify_token.get_secret_value() == DEFAULT_SECRET:
             problems.append("RESIM_SMDP__NOTIFY_TOKEN must be set")
         secret = self.security.secret_key.get_secret_value()

@@ -7,6 +7,8 @@ from resim.idempotency.models import IdempotencyRecord
 from resim.identity.models import StoredDocument
 from resim.jobs.models import Job
 from resim.line.models import EsimProfile, Line, LineEvent
+from resim.provisioning.models import ExternalCall, ProfileNotification, ProfileStock, Provisioning
+from resim.registry.models import Subscriber, SubscriberChange
 from resim.replacement.models import Application, ApplicationEvent, ContactVerification
 from resim.tenant.models import Plan, Tenant
 
@@ -18,13 +20,19 @@ __all__ = [
     "Customer",
     "CustomerSession",
     "EsimProfile",
+    "ExternalCall",
     "IdempotencyRecord",
     "Job",
     "Line",
     "LineEvent",
     "Plan",
+    "ProfileNotification",
+    "ProfileStock",
+    "Provisioning",
     "RateLimitHit",
     "SigninChallenge",
     "StoredDocument",
+    "Subscriber",
+    "SubscriberChange",
     "Tenant",
 ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from resim.deps import Deps
+from resim.deps import Deps, keyring
 from resim.identity import tasks as identity_tasks
 from resim.jobs.worker import Handler, Worker
 from resim.message import tasks as message_tasks
+from resim.provisioning import tasks as provisioning_tasks
+from resim.provisioning.service import Ports
 from resim.replacement import tasks as replacement_tasks
 
 
@@ -16,7 +18,20 @@ def handlers(deps: Deps) -> dict[str, Handler]:
         ),
         **replacement_tasks.handlers(deps.settings.secret_bytes, deps.clock),
         **identity_tasks.handlers(deps.settings.documents.folder, deps.clock),
+        **provisioning_tasks.handlers(ports(deps)),
     }
+
+
+def ports(deps: Deps) -> Ports:
+    return Ports(
+        smdp=deps.smdp_client,
+        hlr=deps.hlr,
+        keyring=keyring(deps),
+        clock=deps.clock,
+        jobs=deps.settings.jobs,
+        secret=deps.settings.secret_bytes,
+        smdp_address=deps.settings.smdp.sandbox_address,
+    )
 
 
 def make_worker(deps: Deps, worker_id: str | None = None) -> Worker:

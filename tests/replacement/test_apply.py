@@ -118,7 +118,9 @@ def applicant(client: TestClient, deps: Deps, clock: FixedClock) -> Applicant:
     return Applicant(client, deps, clock)
 
 
-def test_a_low_risk_application_is_approved_when_the_window_ends(applicant: Applicant) -> None:
+def test_a_low_risk_application_is_approved_and_provisioned_when_the_window_ends(
+    applicant: Applicant,
+) -> None:
     app_id = applicant.start()
     applicant.complete(app_id)
     answer = applicant.call("POST", f"/applications/{app_id}/submit")
@@ -139,12 +141,19 @@ def test_a_low_risk_application_is_approved_when_the_window_ends(applicant: Appl
     assert "/acme/objection/" in warning and "60" in warning
     applicant.end_window()
     body = applicant.call("GET", f"/applications/{app_id}").json()
-    assert body["state"] == "approved"
-    assert [e["state"] for e in body["timeline"]] == ["draft", "awaiting_confirmation", "approved"]
+    # Approved, then provisioned by the workflow against the SM-DP+ sandbox.
+    assert body["state"] == "code_ready"
+    assert [e["state"] for e in body["timeline"]] == [
+        "draft",
+        "awaiting_confirmation",
+        "approved",
+        "provisioning",
+        "code_ready",
+    ]
     assert applicant.deps.outbox is not None
-    assert (
-        "è approvata" in applicant.deps.outbox.messages()[0].message.text
-    )  # the holder reads Italian
+    texts = [m.message.text for m in applicant.deps.outbox.messages()]
+    assert any("è approvata" in t for t in texts)  # the holder reads Italian
+    assert f"eSIM per {applicant.world.msisdns[0]} è pronta" in texts[0]
 
 
 def test_a_recent_sim_change_sends_the_application_to_review(applicant: Applicant) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from resim.integrations.es2plus.client import CallRecord, Es2PlusClient
+from resim.integrations.calls import CallRecord
+from resim.integrations.es2plus.client import Es2PlusClient
 from resim.integrations.es2plus.protocol import HANDLE_DOWNLOAD_PROGRESS_INFO, PATH_PREFIX
 from resim.smdp_sandbox.rules import Sandbox
 from resim.smdp_sandbox.server import Notifier, create_app

@@ -7,6 +7,7 @@ MCC 222, codici fiscali that encode each holder's name, birth date, sex and birt
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from dataclasses import dataclass
 from typing import Literal
@@ -17,9 +18,12 @@ from resim.audit.service import Actor
 from resim.customer import service as customers
 from resim.customer.schemas import NewCustomer
 from resim.kit.codice_fiscale import CodiceFiscale
+from resim.kit.crypto import KeyRing
 from resim.kit.telecom import Eid, Iccid
 from resim.line import service as lines
 from resim.line.schemas import NewLine, ReactivateReason, SuspendReason
+from resim.provisioning import inventory
+from resim.smdp_sandbox.rules import Sandbox
 from resim.tenant import service as tenants
 from resim.tenant.schemas import TenantBranding, TenantPolicy
 
@@ -60,7 +64,12 @@ TENANTS = [
             ("BUSINESS", "Aurora Business Unlimited", "postpaid", 1999, 500),
         ],
         # A short AGCOM window so the demo can be clicked through; Lira keeps the usual hour.
-        TenantPolicy(replacement_fee_cents=1000, redownload_cap=6, confirmation_window_minutes=2),
+        TenantPolicy(
+            replacement_fee_cents=1000,
+            redownload_cap=6,
+            confirmation_window_minutes=2,
+            profile_type="aurora-consumer",
+        ),
     ),
     TenantSpec(
         "lira",
@@ -73,7 +82,9 @@ TENANTS = [
             ("SMART", "Lira Smart 50 GB", "prepaid", 799, 50),
             ("FAMIGLIA", "Lira Famiglia", "postpaid", 2499, 200),
         ],
-        TenantPolicy(replacement_fee_cents=500, confirmation_window_minutes=120),
+        TenantPolicy(
+            replacement_fee_cents=500, confirmation_window_minutes=120, profile_type="lira-consumer"
+        ),
     ),
     TenantSpec(
         "viaggio",
@@ -86,7 +97,11 @@ TENANTS = [
             ("EU10", "Viaggio Europa 10 GB / 30 giorni", "prepaid", 1500, 10),
             ("WORLD3", "Viaggio Mondo 3 GB / 15 giorni", "prepaid", 1200, 3),
         ],
-        TenantPolicy(replacement_fee_cents=0, free_replacements_per_12_months=12),
+        TenantPolicy(
+            replacement_fee_cents=0,
+            free_replacements_per_12_months=12,
+            profile_type="viaggio-travel",
+        ),
     ),
 ]
 
@@ -228,6 +243,7 @@ def load(session: Session, *, now: dt.datetime, seed: int = 2026) -> dict[str, i
     """Create the demo tenants, plans, customers and lines; returns counts."""
     rng = random.Random(seed)
     counts = {"tenants": 0, "customers": 0, "lines": 0}
+    numbers = itertools.count(1)  # one numbering plan: a number is unique across operators
     for spec in TENANTS:
         tenant = tenants.create(
             session,
@@ -300,7 +316,7 @@ def load(session: Session, *, now: dt.datetime, seed: int = 2026) -> dict[str, i
             for _ in range(line_count):
                 serial += 1
                 code, _name, billing, fee, _gb = rng.choice(spec.plans)
-                msisdn = f"+393{rng.choice('1234579')}{rng.randint(0, 9)}{serial:07d}"
+                msisdn = f"+393{rng.choice('1234579')}{rng.randint(0, 9)}{next(numbers):07d}"
                 iccid = Iccid.build(f"8939{spec.issuer}{rng.randint(0, 9)}{serial:011d}")
                 imsi = f"222{spec.mnc}{serial:010d}"
                 eid = Eid.build(f"89049032{rng.randint(0, 10**10):010d}{serial:012d}")
@@ -367,3 +383,23 @@ def load(session: Session, *, now: dt.datetime, seed: int = 2026) -> dict[str, i
                         actor=Actor("customer", str(customer.id)),
                     )
     return counts
+
+
+def stock_profiles(
+    session: Session, sandbox: Sandbox, keyring: KeyRing, *, now: dt.datetime, count: int = 200
+) -> int:
+    """Each demo operator's pool of replacement profiles in the SM-DP+ sandbox, and the
+    vendor's output file (IMSI and keys per ICCID) loaded into resim's stock."""
+    added = 0
+    for spec in TENANTS:
+        profile_type = spec.policy.profile_type
+        if not sandbox.store.profiles(profile_type):
+            # ICCIDs 8939 <issuer> 99 ..., IMSIs 222 <mnc> 9 ...: apart from the lines' own.
+            sandbox.add_pool(profile_type, f"8939{spec.issuer}99", f"222{spec.mnc}9", count)
+        rows = [
+            inventory.StockedProfile(p.iccid, p.imsi, p.ki, p.opc)
+            for p in sandbox.store.profiles(profile_type)
+        ]
+        tenant = tenants.get(session, spec.slug)
+        added += inventory.load(session, keyring, tenant.id, profile_type, rows, at=now)
+    return added

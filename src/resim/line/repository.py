@@ -57,8 +57,15 @@ def next_event_seq(session: Session, line_id: uuid.UUID) -> int:
     return (last or 0) + 1
 
 
-def by_id(session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID) -> Line | None:
-    return session.scalar(select(Line).where(Line.tenant_id == tenant_id, Line.id == line_id))
+def profile_by_iccid_any(session: Session, iccid: str) -> EsimProfile | None:
+    return session.scalar(select(EsimProfile).where(EsimProfile.iccid == iccid))
+
+
+def by_id(
+    session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID, *, lock: bool = False
+) -> Line | None:
+    stmt = select(Line).where(Line.tenant_id == tenant_id, Line.id == line_id)
+    return session.scalar(stmt.with_for_update() if lock else stmt)
 
 
 def count_events(

@@ -23,6 +23,12 @@ class ReactivateReason(enum.StrEnum):
     OTHER = "other"
 
 
+class SystemReason(enum.StrEnum):
+    """Reasons only resim itself gives."""
+
+    NEW_ESIM = "new_esim_installed"
+
+
 class NewLine(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

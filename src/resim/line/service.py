@@ -23,7 +23,8 @@ from resim.line.models import (
     LineState,
     ProfileState,
 )
-from resim.line.schemas import NewLine, ReactivateReason, SuspendReason
+from resim.line.schemas import NewLine, ReactivateReason, SuspendReason, SystemReason
+from resim.registry import service as registry
 from resim.tenant import service as tenants
 from resim.tenant.models import Plan
 
@@ -87,6 +88,7 @@ def create(
             updated_at=at,
         )
     )
+    registry.register(session, imsi=data.imsi, iccid=data.iccid, msisdn=data.msisdn, at=at)
     _event(session, line, LineEventKind.ACTIVATED, at, actor, None, {"imsi": data.imsi})
     audit.record(
         session,
@@ -178,7 +180,7 @@ def _change_state(
     line: Line,
     state: LineState,
     kind: LineEventKind,
-    reason: SuspendReason | ReactivateReason,
+    reason: SuspendReason | ReactivateReason | SystemReason,
     at: dt.datetime,
     actor: audit.Actor,
 ) -> Line:
@@ -257,3 +259,92 @@ def count_lines(session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID) 
 def record_sim_change(session: Session, line: Line, *, at: dt.datetime, actor: audit.Actor) -> None:
     """Note that the line's current profile replaced another at ``at`` (imports, demo data)."""
     _event(session, line, LineEventKind.SIM_CHANGED, at, actor, None, {"iccid": line.iccid})
+
+
+def add_profile(
+    session: Session, line: Line, *, iccid: str, imsi: str, state: ProfileState, at: dt.datetime
+) -> EsimProfile:
+    """A new profile ordered for the line; it becomes the line's at the SIM change."""
+    found = repository.profile_by_iccid(session, line.tenant_id, iccid)
+    if found is not None:
+        found.state, found.updated_at = state, at
+        return found
+    profile = EsimProfile(
+        tenant_id=line.tenant_id,
+        line_id=line.id,
+        iccid=iccid,
+        imsi=imsi,
+        matching_id=None,
+        state=state,
+        device_state=DeviceState.UNKNOWN,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def drop_profile(session: Session, tenant_id: uuid.UUID, iccid: str) -> None:
+    """A cancelled order's profile was never the line's: forget it."""
+    found = repository.profile_by_iccid(session, tenant_id, iccid)
+    if found is not None and found.state != ProfileState.INSTALLED:
+        session.delete(found)
+        session.flush()
+
+
+def change_sim(
+    session: Session,
+    tenant_id: uuid.UUID,
+    line_id: uuid.UUID,
+    *,
+    iccid: str,
+    imsi: str,
+    at: dt.datetime,
+    actor: audit.Actor,
+    application_id: str,
+) -> Line:
+    """The number now lives on the new profile: the old one is retired, and the SIM change is
+    recorded with its time (the CAMARA SIM Swap API reads it). Number, plan and credit stay."""
+    line = repository.by_id(session, tenant_id, line_id, lock=True)
+    if line is None:
+        raise NotFound("LINE_NOT_FOUND", "You have no line with this number.")
+    if line.iccid == iccid:
+        return line
+    old = repository.profile_by_iccid(session, tenant_id, line.iccid)
+    if old is not None:
+        old.state, old.updated_at = ProfileState.UNAVAILABLE, at
+    previous = {"old_iccid": line.iccid, "old_imsi": line.imsi}
+    line.iccid, line.imsi, line.eid = iccid, imsi, None
+    details = {**previous, "iccid": iccid, "imsi": imsi, "application": application_id}
+    _event(session, line, LineEventKind.SIM_CHANGED, at, actor, "replacement", details)
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="line.sim_changed",
+        subject_type="line",
+        subject_id=str(line.id),
+        at=at,
+        details=details,
+    )
+    return line
+
+
+def profile_anywhere(session: Session, iccid: str) -> EsimProfile | None:
+    """A profile by ICCID whatever its tenant (ICCIDs are unique worldwide)."""
+    return repository.profile_by_iccid_any(session, iccid)
+
+
+def lift_suspension(session: Session, line: Line, *, at: dt.datetime, actor: audit.Actor) -> None:
+    """The new eSIM is installed: a line suspended for the loss works again."""
+    if line.state == LineState.SUSPENDED:
+        _change_state(
+            session,
+            line,
+            LineState.ACTIVE,
+            LineEventKind.REACTIVATED,
+            SystemReason.NEW_ESIM,
+            at,
+            actor,
+        )

@@ -46,6 +46,7 @@ from resim.tenant.models import Plan, Tenant
 
 S = ApplicationState
 WINDOW_ENDS = "replacement.window_ends"
+PROVISION = "provisioning.start"  # handled by resim.provisioning
 CODE_MINUTES = 10
 CODE_TRIES = 5
 # Submissions of one network address in a day beyond which a further one is refused.
@@ -675,6 +676,14 @@ STATE_NOTICES = {
         "Your request to replace the SIM of %(msisdn)s is being checked by our staff. "
         "We will write to you."
     ),
+    S.CODE_READY: N_(
+        "Your new eSIM for %(msisdn)s is ready. Open your request on our site to install it."
+    ),
+    S.FAILED: N_(
+        "We could not prepare your new eSIM for %(msisdn)s. Nothing was changed on your line: "
+        "please call us."
+    ),
+    S.INSTALLED: N_("Your new eSIM for %(msisdn)s is installed and the line is active again."),
 }
 
 
@@ -699,6 +708,51 @@ def window_ended(
     target = S.APPROVED if app.route == "auto_approve" else S.IN_REVIEW
     _move(session, app, target, at, audit.SYSTEM, route=app.route or "")
     _notify(session, key, app, target, at)
+    if target == S.APPROVED:
+        _provision(session, app, at)
+
+
+def _provision(session: Session, app: Application, at: dt.datetime) -> None:
+    """An approved application is provisioned by the workflow's jobs (resim.provisioning)."""
+    jobs.enqueue(
+        session, PROVISION, {"application_id": str(app.id)}, at=at, tenant_id=app.tenant_id
+    )
+
+
+def lock_for_provisioning(session: Session, app_id: uuid.UUID) -> Application | None:
+    tenant_id = tenant_of(session, app_id)
+    return None if tenant_id is None else repository.by_id(session, tenant_id, app_id, lock=True)
+
+
+def provisioning_started(session: Session, app: Application, at: dt.datetime) -> None:
+    _move(session, app, S.PROVISIONING, at, audit.SYSTEM)
+
+
+def code_ready(session: Session, key: bytes, app: Application, at: dt.datetime) -> None:
+    """The new profile is ordered and the number moved to it: the code can be delivered."""
+    _move(session, app, S.CODE_READY, at, audit.SYSTEM)
+    _notify(session, key, app, S.CODE_READY, at)
+
+
+def provisioning_failed(
+    session: Session, key: bytes, app: Application, reason: str, at: dt.datetime
+) -> None:
+    """A step failed for good and was undone: the old SIM's pairing stands."""
+    _move(session, app, S.FAILED, at, audit.SYSTEM, reason=reason)
+    _notify(session, key, app, S.FAILED, at)
+
+
+def installed(session: Session, key: bytes, app: Application, at: dt.datetime) -> None:
+    _move(session, app, S.INSTALLED, at, audit.SYSTEM)
+    _notify(session, key, app, S.INSTALLED, at)
+
+
+def awaiting_install(
+    session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID
+) -> Application | None:
+    """The line's application whose code is ready, if any (the install notification ends it)."""
+    found = repository.open_for_line(session, tenant_id, line_id)
+    return found if found is not None and found.state == S.CODE_READY else None
 
 
 def _notify(

@@ -37,6 +37,8 @@ class TenantPolicy(BaseModel):
     review_sla_minutes: int = Field(240, ge=5, le=7 * 24 * 60)
     auto_approve_below: int = Field(30, ge=0, le=100)
     four_eyes_from: int = Field(70, ge=0, le=100)
+    # The profile type ordered from the SM-DP+ for a replacement (agreed with the vendor).
+    profile_type: str = Field("consumer", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 
 
 class TenantBranding(BaseModel):

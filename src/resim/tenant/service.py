@@ -17,11 +17,28 @@ from resim.tenant.schemas import TenantBranding, TenantPolicy
 
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 # Path segments of the site itself, which no tenant may take.
-RESERVED_SLUGS = {"api", "static", "lang", "outbox", "healthz", "docs", "redoc"}
+RESERVED_SLUGS = {
+    "api",
+    "static",
+    "lang",
+    "outbox",
+    "healthz",
+    "docs",
+    "redoc",
+    "gsma",
+    "smdp-sandbox",
+}
 
 
 def get(session: Session, slug: str) -> Tenant:
     tenant = repository.by_slug(session, slug)
+    if tenant is None:
+        raise NotFound("TENANT_NOT_FOUND", "This operator is not served here.")
+    return tenant
+
+
+def by_id(session: Session, tenant_id: uuid.UUID) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
     if tenant is None:
         raise NotFound("TENANT_NOT_FOUND", "This operator is not served here.")
     return tenant

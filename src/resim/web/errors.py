@@ -71,7 +71,8 @@ FIELD_MESSAGES: dict[str, str] = {
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """JSON problems for machines: resim's API and the ES2+ endpoint the SM-DP+ calls."""
+    return request.url.path.startswith(("/api/", "/gsma/"))
 
 
 def problem(

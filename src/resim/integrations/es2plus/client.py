@@ -9,13 +9,13 @@ error on the SM-DP+) are for the job to retry; the others end the step.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from resim.errors import IntegrationError
+from resim.integrations.calls import CallRecord, Observer
 from resim.integrations.es2plus.protocol import (
     ADMIN_PROTOCOL,
     ADMIN_PROTOCOL_PREFIX,
@@ -56,18 +56,6 @@ class Es2PlusError(IntegrationError):
 
 
 @dataclass(frozen=True)
-class CallRecord:
-    """One call as the workflow records it: no secrets in ``response``."""
-
-    system: str
-    operation: str
-    key: str  # the functionCallIdentifier
-    outcome: str  # success, warning 8.2.1/3.3, failed 8.2.1/3.9, expired, timeout, http 503...
-    duration_ms: int
-    response: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
 class Confirmed:
     matching_id: str
     eid: str | None
@@ -99,7 +87,7 @@ class Es2PlusClient:
         *,
         timeout_seconds: float = 10.0,
         tls: TlsFiles | None = None,
-        observer: Callable[[CallRecord], None] | None = None,
+        observer: Observer | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.requester_id = requester_id

@@ -1,0 +1,366 @@
+"""The provisioning workflow: from an approved application to "activation code ready".
+
+Each step is one job. A step reads the provisioning row, does its external calls, and in
+the same transaction records where it got to and enqueues the next step, so a crash at any
+point leaves either the step to run again or the next one queued. Steps are idempotent by
+state: ES2+ calls reuse the functionCallIdentifier written when the provisioning began (the
+SM-DP+ answers a retry as it answered the first call), and HLR steps look at the HLR before
+changing it. A step that fails for good turns the workflow to COMPENSATE, which undoes what
+was done (the old pairing back, cancelOrder) and fails the application with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from resim.audit import service as audit
+from resim.config import JobsSettings
+from resim.errors import IntegrationError
+from resim.integrations.calls import CallRecord, Observer
+from resim.integrations.es2plus.client import Es2PlusClient, Es2PlusError
+from resim.integrations.es2plus.protocol import FinalProfileStatus
+from resim.integrations.hlr.port import SubscriberDb
+from resim.jobs import service as jobs
+from resim.jobs.retry import backoff_seconds
+from resim.kit.clock import Clock
+from resim.kit.crypto import KeyRing
+from resim.line import service as lines
+from resim.line.models import ProfileState
+from resim.provisioning import inventory
+from resim.provisioning.models import ExternalCall, Provisioning, Step
+from resim.replacement import service as replacements
+from resim.replacement.states import ApplicationState
+from resim.tenant import service as tenants
+
+START = replacements.PROVISION
+STEP = "provisioning.step"
+
+
+@dataclass(frozen=True)
+class Ports:
+    smdp: Callable[[Observer], Es2PlusClient]
+    hlr: Callable[[Session, Observer], SubscriberDb]
+    keyring: KeyRing
+    clock: Clock
+    jobs: JobsSettings
+    secret: bytes  # for the e-mails to the holder
+    smdp_address: str  # put in the activation code when the SM-DP+ does not say its own
+
+
+class StepFailed(Exception):
+    """A step cannot succeed, whatever the retries: compensate."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def start(session: Session, ports: Ports, app_id: uuid.UUID) -> Provisioning | None:
+    """Job: an approved application gets its provisioning, once."""
+    at = ports.clock.now()
+    app = replacements.lock_for_provisioning(session, app_id)
+    if app is None or app.state != ApplicationState.APPROVED:
+        return None
+    found = session.scalar(select(Provisioning).where(Provisioning.application_id == app.id))
+    if found is not None:
+        return found  # this job ran before its completion was recorded
+    line = lines.get_line(session, app.tenant_id, app.line_id)
+    busy = session.scalar(select(Provisioning).where(Provisioning.active_line_id == line.id))
+    replacements.provisioning_started(session, app, at)
+    if busy is not None:
+        replacements.provisioning_failed(session, ports.secret, app, "LINE_BUSY", at)
+        return None
+    policy = tenants.policy(tenants.by_id(session, app.tenant_id))
+    prov = Provisioning(
+        tenant_id=app.tenant_id,
+        application_id=app.id,
+        line_id=line.id,
+        active_line_id=line.id,
+        step=Step.ORDER,
+        msisdn=line.msisdn,
+        old_iccid=line.iccid,
+        old_imsi=line.imsi,
+        profile_type=policy.profile_type,
+        download_call_id=str(uuid.uuid4()),
+        confirm_call_id=str(uuid.uuid4()),
+        cancel_call_id=str(uuid.uuid4()),
+        tries=0,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(prov)
+    session.flush()  # a second provisioning for the line breaks the unique active_line_id
+    _next(session, prov, at)
+    return prov
+
+
+def advance(session: Session, ports: Ports, prov_id: uuid.UUID, expected: str) -> None:
+    """Job: run the provisioning's current step."""
+    prov = session.get(Provisioning, prov_id, with_for_update=True)
+    if prov is None or prov.step != expected:
+        return  # a stale job: the step it was for is done
+    at = ports.clock.now()
+    calls: list[CallRecord] = []
+    try:
+        following = STEPS[Step(prov.step)](session, ports, prov, calls.append, at)
+    except (IntegrationError, StepFailed) as exc:
+        _failed(session, ports, prov, exc, at)
+    else:
+        prov.step, prov.tries, prov.last_error = following, 0, None
+        if following in (Step.DONE, Step.FAILED):
+            prov.active_line_id, prov.finished_at = None, at
+        else:
+            _next(session, prov, at)
+    finally:
+        prov.updated_at = at
+        for call in calls:
+            session.add(
+                ExternalCall(
+                    tenant_id=prov.tenant_id,
+                    provisioning_id=prov.id,
+                    system=call.system,
+                    operation=call.operation,
+                    key=call.key,
+                    outcome=call.outcome,
+                    duration_ms=call.duration_ms,
+                    response=call.response,
+                    at=at,
+                )
+            )
+        session.flush()
+
+
+def _next(session: Session, prov: Provisioning, at: dt.datetime, delay: float = 0) -> None:
+    jobs.enqueue(
+        session,
+        STEP,
+        {"provisioning_id": str(prov.id), "step": prov.step},
+        at=at,
+        tenant_id=prov.tenant_id,
+        run_after=at + dt.timedelta(seconds=delay),
+    )
+
+
+def _failed(
+    session: Session, ports: Ports, prov: Provisioning, exc: Exception, at: dt.datetime
+) -> None:
+    prov.tries += 1
+    prov.last_error = (
+        f"{exc.system}: {exc.detail}" if isinstance(exc, IntegrationError) else str(exc)
+    )
+    transient = isinstance(exc, IntegrationError) and exc.transient
+    compensating = prov.step == Step.COMPENSATE
+    if transient and (compensating or prov.tries < ports.jobs.step_max_tries):
+        # Undoing must finish: it retries until the other system is back, at the capped delay.
+        delay = backoff_seconds(
+            prov.tries, base=ports.jobs.backoff_base_seconds, cap=ports.jobs.backoff_max_seconds
+        )
+        _next(session, prov, at, delay)
+        return
+    if compensating:  # the undo itself was refused: an agent must look
+        prov.step, prov.active_line_id, prov.finished_at = Step.FAILED, None, at
+        audit.record(
+            session,
+            tenant_id=prov.tenant_id,
+            actor=audit.SYSTEM,
+            action="provisioning.compensation_failed",
+            subject_type="provisioning",
+            subject_id=str(prov.id),
+            at=at,
+            details={"error": prov.last_error or ""},
+        )
+        _fail_application(session, ports, prov, at)
+        return
+    prov.failure_reason = _reason(exc, prov.step)
+    prov.step, prov.tries = Step.COMPENSATE, 0
+    _next(session, prov, at)
+
+
+def _reason(exc: Exception, step: str) -> str:
+    if isinstance(exc, StepFailed):
+        return exc.reason
+    assert isinstance(exc, IntegrationError)
+    system = "SMDP" if exc.system == "smdp" else "HLR"
+    return f"{system}_{'UNAVAILABLE' if exc.transient else 'REFUSED'}"
+
+
+def _fail_application(session: Session, ports: Ports, prov: Provisioning, at: dt.datetime) -> None:
+    app = replacements.lock_for_provisioning(session, prov.application_id)
+    if app is not None and app.state == ApplicationState.PROVISIONING:
+        replacements.provisioning_failed(
+            session, ports.secret, app, prov.failure_reason or "PROVISIONING_FAILED", at
+        )
+
+
+# The steps: each returns the step that follows.
+
+
+def _new(prov: Provisioning) -> tuple[str, str]:
+    """The ordered profile's ICCID and IMSI, known from the ORDER step on."""
+    if prov.new_iccid is None or prov.new_imsi is None:
+        raise StepFailed("PROFILE_NOT_ORDERED")
+    return prov.new_iccid, prov.new_imsi
+
+
+StepFn = Callable[[Session, Ports, Provisioning, Observer, dt.datetime], Step]
+
+
+def _order(
+    session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
+) -> Step:
+    if prov.new_iccid is None:
+        with ports.smdp(see) as smdp:
+            prov.new_iccid = smdp.download_order(
+                prov.download_call_id, profile_type=prov.profile_type
+            )
+    stocked = inventory.take(session, ports.keyring, prov.new_iccid, at)
+    if stocked is None:
+        raise StepFailed("PROFILE_NOT_IN_STOCK")
+    prov.new_imsi = stocked.imsi
+    return Step.CONFIRM
+
+
+def _confirm(
+    session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
+) -> Step:
+    iccid, imsi = _new(prov)
+    with ports.smdp(see) as smdp:
+        confirmed = smdp.confirm_order(prov.confirm_call_id, iccid=iccid, release_flag=True)
+    prov.smdp_address = confirmed.smdp_address or ports.smdp_address
+    code = f"LPA:1${prov.smdp_address}${confirmed.matching_id}"
+    prov.code_key_id, prov.activation_code = ports.keyring.encrypt(code.encode(), prov.id.bytes)
+    line = lines.get_line(session, prov.tenant_id, prov.line_id)
+    lines.add_profile(session, line, iccid=iccid, imsi=imsi, state=ProfileState.RELEASED, at=at)
+    return Step.HLR_CREATE
+
+
+def _hlr_create(
+    session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
+) -> Step:
+    iccid, imsi = _new(prov)
+    stocked = inventory.take(session, ports.keyring, iccid, at)
+    if stocked is None:
+        raise StepFailed("PROFILE_NOT_IN_STOCK")
+    ports.hlr(session, see).create(imsi, iccid=iccid, ki=stocked.ki, opc=stocked.opc)
+    return Step.HLR_MOVE
+
+
+def _hlr_move(
+    session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
+) -> Step:
+    """Clear the old pairing, then set the new one: never two IMSIs on the number."""
+    _iccid, imsi = _new(prov)
+    hlr = ports.hlr(session, see)
+    owner = hlr.owner_of(prov.msisdn)
+    if owner == imsi:
+        return Step.HLR_RETIRE
+    if owner is not None and owner != prov.old_imsi:
+        raise StepFailed("NUMBER_ON_ANOTHER_IMSI")
+    if owner == prov.old_imsi:
+        hlr.set_msisdn(prov.old_imsi, None)
+    hlr.set_msisdn(imsi, prov.msisdn)
+    return Step.HLR_RETIRE
+
+
+def _hlr_retire(
+    session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
+) -> Step:
+    hlr = ports.hlr(session, see)
+    old = hlr.get(prov.old_imsi)
+    if old is not None:
+        if old.enabled:
+            hlr.set_enabled(prov.old_imsi, False)
+        hlr.delete(prov.old_imsi)
+    return Step.FINISH
+
+
+def _finish(
+    session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
+) -> Step:
+    iccid, imsi = _new(prov)
+    lines.change_sim(
+        session,
+        prov.tenant_id,
+        prov.line_id,
+        iccid=iccid,
+        imsi=imsi,
+        at=at,
+        actor=audit.SYSTEM,
+        application_id=str(prov.application_id),
+    )
+    app = replacements.lock_for_provisioning(session, prov.application_id)
+    if app is not None and app.state == ApplicationState.PROVISIONING:
+        replacements.code_ready(session, ports.secret, app, at)
+    return Step.DONE
+
+
+def _compensate(
+    session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
+) -> Step:
+    """Undo in reverse: the number back on the old IMSI, the new subscriber gone, the order
+    cancelled on the SM-DP+ (its profile Available again), the application failed."""
+    if prov.new_imsi is not None:
+        hlr = ports.hlr(session, see)
+        old = hlr.get(prov.old_imsi)
+        owner = hlr.owner_of(prov.msisdn)
+        if old is None and owner == prov.new_imsi:
+            return Step.FINISH  # the old IMSI is gone already: forward is the only way
+        if owner == prov.new_imsi:
+            hlr.set_msisdn(prov.new_imsi, None)
+            owner = None
+        if old is not None:
+            if owner is None:  # a number on a third IMSI was never ours to move: left alone
+                hlr.set_msisdn(prov.old_imsi, prov.msisdn)
+            if not old.enabled:
+                hlr.set_enabled(prov.old_imsi, True)
+        hlr.delete(prov.new_imsi)
+    if prov.new_iccid is not None:
+        try:
+            with ports.smdp(see) as smdp:
+                smdp.cancel_order(
+                    prov.cancel_call_id,
+                    iccid=prov.new_iccid,
+                    final_status=FinalProfileStatus.AVAILABLE,
+                )
+            inventory.put_back(session, prov.new_iccid)
+        except Es2PlusError as exc:
+            if exc.transient:
+                raise
+            # Not cancellable (already cancelled, or downloaded): the profile stays used.
+        lines.drop_profile(session, prov.tenant_id, prov.new_iccid)
+        prov.activation_code = prov.code_key_id = None
+    _fail_application(session, ports, prov, at)
+    return Step.FAILED
+
+
+STEPS: dict[Step, StepFn] = {
+    Step.ORDER: _order,
+    Step.CONFIRM: _confirm,
+    Step.HLR_CREATE: _hlr_create,
+    Step.HLR_MOVE: _hlr_move,
+    Step.HLR_RETIRE: _hlr_retire,
+    Step.FINISH: _finish,
+    Step.COMPENSATE: _compensate,
+}
+
+
+def for_application(session: Session, app_id: uuid.UUID) -> Provisioning | None:
+    return session.scalar(select(Provisioning).where(Provisioning.application_id == app_id))
+
+
+def activation_code(keyring: KeyRing, prov: Provisioning) -> str | None:
+    """The LPA activation code (``LPA:1$address$matchingId``): a secret, never logged."""
+    if prov.activation_code is None or prov.code_key_id is None:
+        return None
+    return keyring.decrypt(prov.code_key_id, prov.activation_code, prov.id.bytes).decode()
+
+
+def calls_of(session: Session, prov_id: uuid.UUID) -> list[ExternalCall]:
+    stmt = select(ExternalCall).where(ExternalCall.provisioning_id == prov_id)
+    return list(session.scalars(stmt.order_by(ExternalCall.at)))
