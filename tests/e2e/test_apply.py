@@ -127,7 +127,7 @@ def _wait_for_state(page: Page, state: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["it", "en", "zh"])
-def test_a_low_risk_application_is_approved_automatically(
+def test_a_low_risk_application_is_approved_and_provisioned_automatically(
     browser: Browser, live: Live, language: str
 ) -> None:
     holder = _prepare(live, sim_changed=False)
@@ -135,9 +135,10 @@ def test_a_low_risk_application_is_approved_automatically(
     sign_in(page, live, live.world.email, LABELS[language])
     _apply(page, live, holder)
     expect(page.locator("h1")).to_have_text(HEADINGS[language])
-    _wait_for_state(page, "approved")
+    _wait_for_state(page, "code_ready")
     states = page.locator("ol.timeline li").evaluate_all("items => items.map(i => i.dataset.state)")
-    assert states == ["draft", "awaiting_confirmation", "approved"]
+    assert states == ["draft", "awaiting_confirmation", "approved", "provisioning", "code_ready"]
+    expect(page.locator("#code-ready")).to_be_visible()
     page.context.close()
 
 

@@ -125,6 +125,7 @@ def test_the_endpoint_wants_the_token_the_protocol_and_a_notification(
     assert answer.status_code == 401 and answer.json()["code"] == "BAD_SMDP_TOKEN"
     answer = httpx.post(url, json=notice(), headers={"authorization": good["authorization"]})
     assert answer.status_code == 422 and answer.json()["code"] == "ADMIN_PROTOCOL_REQUIRED"
+    bad: dict[str, Any]
     for bad in (
         {"iccid": "12"},
         {"notificationPointId": "three"},

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from resim.deps import Deps, keyring
@@ -18,7 +18,7 @@ from resim.kit.clock import FixedClock
 from resim.line.models import EsimProfile, Line, LineEvent, LineEventKind, ProfileState
 from resim.provisioning import inventory
 from resim.provisioning import service as provisioning
-from resim.provisioning.models import ExternalCall, Provisioning, Step
+from resim.provisioning.models import ExternalCall, ProfileStock, Provisioning, Step
 from resim.registry import service as registry
 from resim.registry.models import Subscriber
 from resim.tasks import make_worker
@@ -220,7 +220,7 @@ def test_an_hlr_failure_after_the_move_puts_the_number_back_on_the_old_imsi(
     real = deps.hlr
 
     def hlr(session: Session, observer: Observer | None = None) -> SubscriberDb:
-        return RefusingHlr(real(session, observer), "delete", case.old_imsi)  # type: ignore[return-value]
+        return RefusingHlr(real(session, observer), "delete", case.old_imsi)
 
     monkeypatch.setattr(deps, "hlr", hlr)
     run(deps, clock)
@@ -257,11 +257,7 @@ def test_a_line_is_never_provisioned_twice(deps: Deps, clock: FixedClock) -> Non
 def test_without_stock_the_order_is_cancelled(deps: Deps, clock: FixedClock) -> None:
     case = holder(deps.sessions, clock.now())
     with deps.sessions() as session, session.begin():
-        session.execute(
-            inventory.ProfileStock.__table__.delete().where(  # type: ignore[attr-defined]
-                inventory.ProfileStock.tenant_id == case.tenant_id
-            )
-        )
+        session.execute(delete(ProfileStock).where(ProfileStock.tenant_id == case.tenant_id))
     app_id = approve(deps.sessions, case, clock.now())
     run(deps, clock)
     assert state_of(deps.sessions, app_id) == ("failed", "PROFILE_NOT_IN_STOCK")

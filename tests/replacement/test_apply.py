@@ -420,8 +420,37 @@ def test_a_verified_holder_may_skip_the_wait_where_policy_allows(applicant: Appl
     applicant.complete(app_id)
     body = applicant.call("POST", f"/applications/{app_id}/submit").json()
     assert body["confirmUntil"] == body["submittedAt"]
-    deliver(applicant.deps)  # the window job is due at once
-    assert applicant.call("GET", f"/applications/{app_id}").json()["state"] == "approved"
+    deliver(applicant.deps)  # the window job is due at once, then the provisioning
+    assert applicant.call("GET", f"/applications/{app_id}").json()["state"] == "code_ready"
+
+
+def test_when_the_smdp_refuses_the_application_fails_and_says_why(
+    applicant: Applicant, smdp_url: str
+) -> None:
+    import httpx
+
+    world = applicant.world
+
+    def iccid() -> str:
+        with applicant.deps.sessions() as session:
+            line = find_line(session, world.tenant_id, world.msisdns[0])
+            assert line is not None
+            return line.iccid
+
+    before = iccid()
+    app_id = applicant.start()
+    applicant.complete(app_id)
+    applicant.call("POST", f"/applications/{app_id}/submit")
+    fault = {"function": "downloadOrder", "kind": "failed", "subjectCode": "8.2.5"}
+    assert httpx.post(f"{smdp_url}/sandbox/faults", json={**fault, "reasonCode": "3.7"}).is_success
+    try:
+        applicant.end_window()
+    finally:
+        httpx.delete(f"{smdp_url}/sandbox/faults")
+    body = applicant.call("GET", f"/applications/{app_id}", lang="zh").json()
+    assert body["state"] == "failed"
+    assert body["failure"]["code"] == "SMDP_REFUSED" and "eSIM" in body["failure"]["detail"]
+    assert iccid() == before  # nothing changed on the line
 
 
 def test_a_contact_change_and_a_port_in_send_the_application_to_review(

@@ -107,11 +107,14 @@ def test_apply_through_the_portal_then_track_it(
     clock.advance(dt.timedelta(minutes=61))
     deliver(deps)
     page = client.get(url)
-    assert 'class="app-state" data-state="approved"' in page.text
+    assert 'class="app-state" data-state="code_ready"' in page.text
+    assert "La tua nuova eSIM è pronta" in page.text
     assert re.findall(r'<li data-state="(\w+)"', page.text) == [
         "draft",
         "awaiting_confirmation",
         "approved",
+        "provisioning",
+        "code_ready",
     ]
 
 

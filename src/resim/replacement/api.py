@@ -37,6 +37,7 @@ OUT = {"response_model": ApplicationOut, "response_model_by_alias": True}
 
 def to_out(request: Request, session: Session, app: Application) -> ApplicationOut:
     line = service.line_of(session, app)
+    failure = service.failure_of(session, app)
     return ApplicationOut(
         id=app.id,
         msisdn=line.msisdn,
@@ -67,6 +68,9 @@ def to_out(request: Request, session: Session, app: Application) -> ApplicationO
         else None,
         submitted_at=app.submitted_at,
         confirm_until=app.confirm_until,
+        failure=CheckOut(code=failure[0], passed=False, detail=translate(request, failure[1]))
+        if failure
+        else None,
         timeline=[
             EventOut(state=e.state, at=e.at, actor=e.actor) for e in service.timeline(session, app)
         ],

@@ -123,4 +123,5 @@ class ApplicationOut(ApiModel):
     fee: QuoteOut | None
     submitted_at: dt.datetime | None
     confirm_until: dt.datetime | None
+    failure: CheckOut | None = None  # why a failed application failed; nothing was changed
     timeline: list[EventOut]

@@ -719,6 +719,27 @@ def _provision(session: Session, app: Application, at: dt.datetime) -> None:
     )
 
 
+FAILURES = {
+    "LINE_BUSY": N_("Another replacement of this line is under way."),
+    "SMDP_REFUSED": N_("The eSIM supplier could not prepare a new profile."),
+    "SMDP_UNAVAILABLE": N_("The eSIM supplier did not answer for too long."),
+    "HLR_REFUSED": N_("The network could not move your number to the new eSIM."),
+    "HLR_UNAVAILABLE": N_("The network did not answer for too long."),
+    "PROFILE_NOT_IN_STOCK": N_("There is no new eSIM available right now."),
+    "NUMBER_ON_ANOTHER_IMSI": N_("Your number is not where we expected it on the network."),
+}
+FAILED_OTHERWISE = N_("The new eSIM could not be prepared.")
+
+
+def failure_of(session: Session, app: Application) -> tuple[str, str] | None:
+    """Why a failed application failed: its code and the message id that explains it."""
+    if app.state != S.FAILED:
+        return None
+    failed = [e for e in timeline(session, app) if e.state == S.FAILED.value]
+    code = str(failed[-1].details.get("reason", "")) if failed else ""
+    return code, FAILURES.get(code, FAILED_OTHERWISE)
+
+
 def lock_for_provisioning(session: Session, app_id: uuid.UUID) -> Application | None:
     tenant_id = tenant_of(session, app_id)
     return None if tenant_id is None else repository.by_id(session, tenant_id, app_id, lock=True)

@@ -55,6 +55,7 @@ def _page(
             "app": app,
             "line": line,
             "events": service.timeline(session, app),
+            "failure": service.failure_of(session, app),
             "quote": quote,
             "errors": errors or {},
             "needs_declaration": Reason(app.reason) in NEEDS_DECLARATION,
