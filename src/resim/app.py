@@ -65,7 +65,9 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
         settings = deps.settings
         sandbox = open_sandbox(settings, requesters=frozenset({settings.smdp.requester_id}))
         notifier = Notifier(settings.public_url, settings.smdp.notify_token.get_secret_value())
-        app.mount(SANDBOX_MOUNT, sandbox_app(sandbox, notifier), name="smdp-sandbox")
+        embedded = sandbox_app(sandbox, notifier)
+        embedded.state.deps = deps  # resim's middleware wraps the mount and reads its settings
+        app.mount(SANDBOX_MOUNT, embedded, name="smdp-sandbox")
     app.include_router(provisioning_api.router)
     app.include_router(auth_api.router)
     app.include_router(line_api.router)

@@ -125,6 +125,44 @@ def demo(
         console.print(f"  sign in at /{slug}/signin as {email}")
 
 
+@app.command("load-profiles")
+def load_profiles(
+    path: Annotated[Path, typer.Argument(help="The SM-DP+ vendor's output file (CSV).")],
+    tenant: Annotated[str, typer.Option(help="The operator's slug.")],
+    profile_type: Annotated[
+        str | None, typer.Option(help="Profile type; the tenant's policy says by default.")
+    ] = None,
+) -> None:
+    """Stock replacement profiles: ICCID, IMSI and Milenage keys (iccid,imsi,ki,opc), the keys
+    encrypted at rest. Any bad row and nothing is loaded."""
+    from resim.db.engine import make_engine, make_sessionmaker, transaction
+    from resim.errors import AppError
+    from resim.kit.clock import SystemClock
+    from resim.provisioning import inventory
+    from resim.tenant import service as tenants
+
+    settings = _settings()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        console.print(f"[red]{path}: {exc}")
+        raise typer.Exit(1) from None
+    with transaction(make_sessionmaker(make_engine(settings.db.url))) as session:
+        found = tenants.find(session, tenant)
+        if found is None:
+            console.print(f"[red]No operator '{tenant}'.")
+            raise typer.Exit(1)
+        kind = profile_type or tenants.policy(found).profile_type
+        try:
+            rows = inventory.parse(text)
+        except AppError as exc:
+            console.print(f"[red]{path}: {exc.message % exc.params}")
+            raise typer.Exit(1) from None
+        keyring = settings.documents.keyring(settings.secret_bytes)
+        added = inventory.load(session, keyring, found.id, kind, rows, at=SystemClock().now())
+    console.print(f"{added} of {len(rows)} profiles of type {kind} stocked for {tenant}")
+
+
 @app.command("import-lines")
 def import_lines(
     path: Annotated[Path, typer.Argument(help="CSV file, UTF-8, with a header row.")],

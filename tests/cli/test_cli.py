@@ -205,3 +205,33 @@ def test_refused_settings_are_explained_without_echoing_secrets(tmp_path: Path) 
     assert result.returncode == 2
     assert "RESIM_DB__URL must be PostgreSQL" in " ".join(result.stderr.split())
     assert "s3cr3t" not in result.stdout + result.stderr
+
+
+def test_load_profiles_stocks_the_output_file_or_nothing(
+    db_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from resim.provisioning.models import ProfileStock
+
+    with transaction(sessions) as session:
+        factories.tenant(session, "acme", dt.datetime.now(dt.UTC))
+        before = session.scalar(select(func.count()).select_from(ProfileStock))
+    path = tmp_path / "output.csv"
+    first, second = Iccid.build("893997000000000001"), Iccid.build("893997000000000002")
+    good = f"{first},222970000000001," + "A" * 32 + "," + "B" * 32
+    bad = f"{second},222970000000002,XYZ," + "B" * 32
+    path.write_text(f"iccid,imsi,ki,opc\n{good}\n{bad}\n", encoding="utf-8")
+    result = resim(db_url, "load-profiles", str(path), "--tenant", "acme")
+    assert result.returncode == 1 and "Row 3: ki must be 32 hexadecimal digits." in result.stderr
+    path.write_text("iccid,imsi,ki,opc\n8939,1,2,3\n", encoding="utf-8")
+    result = resim(db_url, "load-profiles", str(path), "--tenant", "acme")
+    assert result.returncode == 1 and "Row 2: This is not a valid ICCID" in result.stderr
+    path.write_text(f"iccid,imsi,ki,opc\n{good}\n", encoding="utf-8")
+    result = resim(db_url, "load-profiles", str(path), "--tenant", "acme")
+    assert result.returncode == 0 and "1 of 1 profiles" in result.stderr
+    again = resim(db_url, "load-profiles", str(path), "--tenant", "acme")
+    assert "0 of 1 profiles" in again.stderr
+    with sessions() as session:
+        stocked = session.get(ProfileStock, str(first))
+        assert stocked is not None and stocked.imsi == "222970000000001"
+        assert b"AAAA" not in stocked.keys  # encrypted at rest
+        assert session.scalar(select(func.count()).select_from(ProfileStock)) == (before or 0) + 1

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from resim.app import create_app
-from resim.deps import Deps, keyring
+from resim.db.engine import transaction
+from resim.deps import Deps, keyring, open_sandbox
 from resim.integrations.es2plus.protocol import ADMIN_PROTOCOL
 from resim.kit.clock import FixedClock
 from resim.line.models import (
@@ -23,11 +24,14 @@ from resim.line.models import (
     LineState,
     ProfileState,
 )
+from resim.provisioning import inventory
 from resim.provisioning import service as provisioning
 from resim.provisioning.models import ProfileNotification
 from resim.smdp_sandbox.server import Notifier
 from resim.tasks import make_worker
+from resim.tenant import service as tenants
 from tests import factories
+from tests.pg import free_port
 from tests.provisioning.world import approve, holder, state_of
 from tests.servers import serve
 
@@ -148,3 +152,40 @@ def test_the_endpoint_wants_the_token_the_protocol_and_a_notification(
     with deps.sessions() as session:
         kept = list(session.scalars(select(ProfileNotification)))
         assert [(n.iccid, n.applied) for n in kept] == [("8939010000000000018", "unknown iccid")]
+
+
+def test_resim_serves_its_own_sandbox_and_provisions_through_it(
+    deps: Deps, clock: FixedClock
+) -> None:
+    """The embedded default: no SM-DP+ URL, so resim mounts the sandbox and calls itself."""
+    port = free_port()
+    deps.settings.smdp.url = None
+    deps.settings.public_url = f"http://127.0.0.1:{port}"
+    case = holder(deps.sessions, clock.now())
+    sandbox = open_sandbox(deps.settings)
+    sandbox.add_pool("embedded", "8939970", "22297", 2)
+    rows = [
+        inventory.StockedProfile(p.iccid, p.imsi, p.ki, p.opc)
+        for p in sandbox.store.profiles("embedded")
+    ]
+    with transaction(deps.sessions) as session:
+        inventory.load(session, keyring(deps), case.tenant_id, "embedded", rows, at=clock.now())
+        tenant = tenants.by_id(session, case.tenant_id)
+        tenant.policy = {**tenant.policy, "profile_type": "embedded"}
+    app_id = approve(deps.sessions, case, clock.now())
+    with serve(create_app(deps=deps), port=port) as url:
+        make_worker(deps).run_until_idle()
+        assert state_of(deps.sessions, app_id)[0] == "code_ready"
+        pool = httpx.get(f"{url}/smdp-sandbox/sandbox/pool/embedded").json()
+        assert pool == {"Available": 1, "Released": 1}
+        with deps.sessions() as session:
+            prov = provisioning.for_application(session, app_id)
+            assert prov is not None
+            code = provisioning.activation_code(keyring(deps), prov)
+        assert code is not None
+        device = {"matchingId": code.rsplit("$", 1)[1], "eid": EID}
+        answer = httpx.post(f"{url}/smdp-sandbox/sandbox/device/download", json=device).json()
+        assert answer["ok"] and answer["delivered"] == 1  # handleDownloadProgressInfo to resim
+    with deps.sessions() as session:
+        line = session.get(Line, case.line_id)
+        assert line is not None and line.eid == EID

@@ -55,7 +55,7 @@ def parse(text: str) -> list[StockedProfile]:
             raise Invalid(
                 "INVALID_OUTPUT_FILE",
                 "Row %(row)d: %(problem)s",
-                params={"row": number, "problem": exc.code},
+                params={"row": number, "problem": exc.message},
             ) from exc
         out.append(
             StockedProfile(
