@@ -1,4 +1,4 @@
-"""How long the provisioning workflow takes, and how many requests an hour it can carry.
+"""How long the provisioning workflow takes, and how many requests a second it can carry.
 
     .venv/bin/python bench/provisioning.py [--latency N] [--batch M] [--workers 1,2,4]
 
@@ -33,15 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, func, select, text
 from tests import factories
 from tests.pg import free_port, start_cluster
+from tests.provisioning.world import Case, approve, holder
 
 from resim.config import Settings
 from resim.db.engine import make_engine, make_sessionmaker, transaction
 from resim.db.migrate import upgrade
 from resim.integrations.es2plus.client import Es2PlusClient
-from resim.jobs import service as jobs
 from resim.kit.clock import SystemClock
 from resim.provisioning import inventory
-from resim.replacement import service as replacements
 from resim.replacement.models import Application
 from resim.replacement.states import ApplicationState
 
@@ -92,7 +91,7 @@ def environment(db_url: str, smdp_url: str, folder: Path) -> dict[str, str]:
 
 
 def stock(settings: Settings, smdp_url: str, db_url: str) -> uuid.UUID:
-    """A tenant whose stock is the sandbox's output file, and holders with one line each."""
+    """The tenant "bench", its stock loaded from the sandbox's output file."""
     sessions = make_sessionmaker(make_engine(db_url))
     now = SystemClock().now()
     csv = httpx.get(f"{smdp_url}/sandbox/output-file/{PROFILE_TYPE}").text
@@ -104,59 +103,19 @@ def stock(settings: Settings, smdp_url: str, db_url: str) -> uuid.UUID:
         return tenant.id
 
 
-Case = tuple[uuid.UUID, uuid.UUID, uuid.UUID]  # tenant, customer, line
-
-
-def holders(db_url: str, tenant_id: uuid.UUID, count: int) -> list[Case]:
-    from resim.line.models import Line
-
+def holders(db_url: str, count: int) -> list[Case]:
     sessions = make_sessionmaker(make_engine(db_url))
-    now = SystemClock().now()
-    out = []
-    with transaction(sessions) as session:
-        for _ in range(count):
-            person = factories.customer(session, tenant_id, now)
-            msisdn = factories.line(session, tenant_id, person.id, now, state="suspended")
-            line = session.scalar(select(Line).where(Line.msisdn == msisdn))
-            assert line is not None
-            out.append((tenant_id, person.id, line.id))
-    return out
+    return [holder(sessions, SystemClock().now(), slug="bench") for _ in range(count)]
 
 
 def submit(db_url: str, cases: list[Case]) -> list[tuple[uuid.UUID, float]]:
-    """Applications whose waiting window is over: the window job routes them at once."""
+    """Applications whose waiting window is over: the window job approves them at once."""
     sessions = make_sessionmaker(make_engine(db_url))
     out = []
-    with transaction(sessions) as session:
-        for tenant_id, customer_id, line_id in cases:
-            now = SystemClock().now()
-            app = Application(
-                tenant_id=tenant_id,
-                customer_id=customer_id,
-                line_id=line_id,
-                state=ApplicationState.AWAITING_CONFIRMATION,
-                reason="lost",
-                checks=[],
-                risk_reasons=[],
-                risk_score=0,
-                route="auto_approve",
-                submitted_at=now,
-                confirm_until=now,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(app)
-            session.flush()
-            jobs.enqueue(
-                session,
-                replacements.WINDOW_ENDS,
-                {"application_id": str(app.id)},
-                at=now,
-                tenant_id=tenant_id,
-            )
-            out.append(app.id)
-    committed = time.perf_counter()
-    return [(app_id, committed) for app_id in out]
+    for case in cases:
+        app_id = approve(sessions, case, SystemClock().now(), window_over=True)
+        out.append((app_id, time.perf_counter()))  # committed
+    return out
 
 
 def ready(db_url: str, app_ids: list[uuid.UUID]) -> int:
@@ -246,10 +205,10 @@ def main() -> None:
         upgrade(db_url)
         env = environment(db_url, smdp_url, folder)
         settings = Settings(db={"url": db_url})
-        tenant_id = stock(settings, smdp_url, db_url)
+        stock(settings, smdp_url, db_url)
 
         print(f"latency: {args.latency} applications, one at a time, 1 worker, PostgreSQL")
-        cases = holders(db_url, tenant_id, args.latency)
+        cases = holders(db_url, args.latency)
         running = workers(1, env)
         time.sleep(2)  # the worker is up
         latencies = []
@@ -274,12 +233,12 @@ def main() -> None:
         print(f"throughput: {args.batch} applications at once, PostgreSQL")
         base = None
         for count in counts:
-            batch = holders(db_url, tenant_id, args.batch)
+            batch = holders(db_url, args.batch)
             running = workers(count, env)
             time.sleep(2)
             try:
+                started = time.perf_counter()
                 submitted = submit(db_url, batch)
-                started = submitted[0][1]
                 finished = wait_ready(db_url, [a for a, _ in submitted])
             finally:
                 stop(running)

@@ -20,7 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
 @contextmanager
-def serve(app: Any, port: int = 0, **ssl: Any) -> Iterator[str]:
+def serve(app: Any, *, port: int = 0, **ssl: Any) -> Iterator[str]:
     """Serve ``app`` until the block ends (on ``port``, or a free one); yields its base URL."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **ssl

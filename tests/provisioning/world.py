@@ -58,21 +58,27 @@ def holder(
         )
 
 
-def approve(sessions: sessionmaker[Session], case: Case, at: dt.datetime) -> uuid.UUID:
-    """An application for the case's line, approved: the state the workflow starts from."""
+def approve(
+    sessions: sessionmaker[Session], case: Case, at: dt.datetime, *, window_over: bool = False
+) -> uuid.UUID:
+    """An application for the case's line, approved: the state the workflow starts from. With
+    ``window_over``, submitted instead, its AGCOM window over: the window job approves it."""
     with transaction(sessions) as session:
         app = Application(
             tenant_id=case.tenant_id,
             customer_id=case.customer_id,
             line_id=case.line_id,
-            state=ApplicationState.APPROVED,
+            state=ApplicationState.AWAITING_CONFIRMATION
+            if window_over
+            else ApplicationState.APPROVED,
             reason="lost",
             checks=[],
             risk_reasons=[],
             risk_score=0,
             route="auto_approve",
             submitted_at=at,
-            decided_at=at,
+            confirm_until=at,
+            decided_at=None if window_over else at,
             created_at=at,
             updated_at=at,
         )
@@ -80,7 +86,7 @@ def approve(sessions: sessionmaker[Session], case: Case, at: dt.datetime) -> uui
         session.flush()
         jobs.enqueue(
             session,
-            replacements.PROVISION,
+            replacements.WINDOW_ENDS if window_over else replacements.PROVISION,
             {"application_id": str(app.id)},
             at=at,
             tenant_id=case.tenant_id,

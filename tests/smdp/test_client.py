@@ -95,7 +95,7 @@ def test_mutual_tls_admits_only_the_operators_certificate(tmp_path: Path) -> Non
     store = Store()
     sandbox = Sandbox(store, smdp_address="smdp.sandbox.resim.test")
     sandbox.add_pool(TYPE, "893901550", "22201", 2)
-    tls = {
+    tls: dict[str, Any] = {
         "ssl_certfile": pki.server_cert,
         "ssl_keyfile": pki.server_key,
         "ssl_ca_certs": pki.ca,
