@@ -97,9 +97,9 @@ def customer(
     email: str | None = None,
     language: str = "it",
 ) -> Customer:
-    birth = dt.date(1985, 3, 12)
     number = next(_serial)
-    # Different birthplace codes keep each test customer's codice fiscale unique.
+    # Different birthplace codes, then birth days, keep each codice fiscale unique.
+    birth = dt.date(1985, 3, 12) + dt.timedelta(days=number // 400)
     place = f"H{500 + number % 400:03d}"
     cf = CodiceFiscale.from_person(family, given, birth, "F", place)
     return customers.create(
