@@ -44,12 +44,9 @@ class OsmoHlr:
     # The port.
 
     def get(self, imsi: str) -> Subscriber | None:
-        try:
-            info = self._info(f"subscriber.by-imsi-{imsi}.info", imsi)
-        except CtrlError as exc:
-            if NO_SUCH in str(exc):
-                return None
-            raise self._failed("info", exc) from exc
+        info = self._lookup(f"by-imsi-{imsi}", imsi)
+        if info is None:
+            return None
         return Subscriber(
             imsi=info["imsi"],
             msisdn=info.get("msisdn"),
@@ -57,13 +54,8 @@ class OsmoHlr:
         )
 
     def owner_of(self, msisdn: str) -> str | None:
-        try:
-            info = self._info(f"subscriber.by-msisdn-{national(msisdn)}.info", msisdn)
-        except CtrlError as exc:
-            if NO_SUCH in str(exc):
-                return None
-            raise self._failed("info", exc) from exc
-        return info["imsi"]
+        info = self._lookup(f"by-msisdn-{national(msisdn)}", msisdn)
+        return None if info is None else info["imsi"]
 
     def create(self, imsi: str, *, iccid: str, ki: str, opc: str) -> None:
         del iccid  # osmo-hlr keeps no ICCID
@@ -102,6 +94,15 @@ class OsmoHlr:
             self._command("SET", f"subscriber.by-imsi-{imsi}.{field}", value, key=imsi)
         except CtrlError as exc:
             raise self._failed(field, exc) from exc
+
+    def _lookup(self, selector: str, key: str) -> dict[str, str] | None:
+        """A subscriber's info fields, None when osmo-hlr has no such subscriber."""
+        try:
+            return self._info(f"subscriber.{selector}.info", key)
+        except CtrlError as exc:
+            if NO_SUCH in str(exc):
+                return None
+            raise self._failed("info", exc) from exc
 
     def _info(self, variable: str, key: str) -> dict[str, str]:
         text = self._command("GET", variable, None, key=key)
