@@ -14,6 +14,8 @@ from resim import __version__
 from resim.auth import api as auth_api
 from resim.auth import views as auth_views
 from resim.config import Settings
+from resim.delivery import api as delivery_api
+from resim.delivery import views as delivery_views
 from resim.deps import SANDBOX_MOUNT, Deps, build_deps, open_sandbox
 from resim.line import api as line_api
 from resim.line import views as line_views
@@ -72,9 +74,11 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app.include_router(auth_api.router)
     app.include_router(line_api.router)
     app.include_router(replacement_api.router)
+    app.include_router(delivery_api.router)
     app.include_router(web_views.router)
     app.include_router(web_views.tenant_router)
     app.include_router(auth_views.router)
     app.include_router(line_views.router)
     app.include_router(replacement_views.router)
+    app.include_router(delivery_views.router)
     return app

@@ -131,6 +131,9 @@ class SecuritySettings(BaseModel):
     cookie_secure: bool = Field(False, description="Send cookies over HTTPS only.")
     session_minutes: int = Field(60, ge=5, le=24 * 60, description="A customer session's life.")
     signin_code_minutes: int = Field(10, ge=1, le=60, description="A sign-in code's life.")
+    fresh_signin_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="How recent a sign-in must be to show an eSIM code."
+    )
     signin_code_max_tries: int = Field(5, ge=1, le=20, description="Wrong codes before lock.")
     signin_per_address: int = Field(5, ge=1, description="Code requests per address a window.")
     signin_per_ip: int = Field(30, ge=1, description="Sign-in attempts per IP a window.")

@@ -2,7 +2,9 @@
 
 from resim.audit.models import AuditEvent
 from resim.auth.models import CustomerSession, RateLimitHit, SigninChallenge
+from resim.billing.models import Charge
 from resim.customer.models import Customer
+from resim.delivery.models import Delivery, DeliveryLink
 from resim.idempotency.models import IdempotencyRecord
 from resim.identity.models import StoredDocument
 from resim.jobs.models import Job
@@ -16,9 +18,12 @@ __all__ = [
     "Application",
     "ApplicationEvent",
     "AuditEvent",
+    "Charge",
     "ContactVerification",
     "Customer",
     "CustomerSession",
+    "Delivery",
+    "DeliveryLink",
     "EsimProfile",
     "ExternalCall",
     "IdempotencyRecord",

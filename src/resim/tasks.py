@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from resim.delivery import tasks as delivery_tasks
 from resim.deps import Deps, keyring
 from resim.identity import tasks as identity_tasks
 from resim.jobs.worker import Handler, Worker
@@ -19,6 +20,7 @@ def handlers(deps: Deps) -> dict[str, Handler]:
         **replacement_tasks.handlers(deps.settings.secret_bytes, deps.clock),
         **identity_tasks.handlers(deps.settings.documents.folder, deps.clock),
         **provisioning_tasks.handlers(ports(deps)),
+        **delivery_tasks.handlers(deps.settings, ports(deps)),
     }
 
 

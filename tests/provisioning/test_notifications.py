@@ -77,7 +77,7 @@ def test_download_and_installation_end_the_replacement_and_lift_the_suspension(
         assert prov is not None and prov.new_iccid is not None
         code = provisioning.activation_code(keyring(deps), prov)
     assert code is not None
-    matching_id = code.rsplit("$", 1)[1]
+    matching_id = code.matching_id
     notifier = Notifier(resim_url, token(deps))
 
     assert factories.SANDBOX.download(matching_id, EID, None).ok
@@ -183,7 +183,7 @@ def test_resim_serves_its_own_sandbox_and_provisions_through_it(
             assert prov is not None
             code = provisioning.activation_code(keyring(deps), prov)
         assert code is not None
-        device = {"matchingId": code.rsplit("$", 1)[1], "eid": EID}
+        device = {"matchingId": code.matching_id, "eid": EID}
         answer = httpx.post(f"{url}/smdp-sandbox/sandbox/device/download", json=device).json()
         assert answer["ok"] and answer["delivered"] == 1  # handleDownloadProgressInfo to resim
     with deps.sessions() as session:

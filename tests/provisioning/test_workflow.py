@@ -125,9 +125,10 @@ def test_an_approved_application_reaches_code_ready_on_the_same_number(
         assert confirm.response["matchingId"] == "***"
     # The activation code names the SM-DP+ and the matching ID it holds for the profile.
     code = provisioning.activation_code(keyring(deps), prov)
-    assert code is not None and code.startswith("LPA:1$smdp.sandbox.resim.test$")
+    assert code is not None and code.smdp_address == "smdp.sandbox.resim.test"
     held = next(p for p in factories.SANDBOX.store.profiles() if p.iccid == prov.new_iccid)
-    assert held.state == "Released" and code.endswith("$" + str(held.matching_id))
+    assert held.state == "Released" and code.matching_id == held.matching_id
+    assert not code.confirmation_code_required
     with deps.sessions() as session:
         assert inventory.available(session, case.tenant_id) == factories.POOL_SIZE - 1
 

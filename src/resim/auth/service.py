@@ -43,6 +43,7 @@ class Principal:
     tenant_id: uuid.UUID
     customer_id: uuid.UUID
     session_id: uuid.UUID
+    signed_in_at: dt.datetime
 
 
 def _limit(session: Session, key: str, limit: int, window: dt.timedelta, now: dt.datetime) -> None:
@@ -242,7 +243,7 @@ def principal(
             and found.revoked_at is None
             and found.expires_at > now
         ):
-            return Principal(tenant.id, found.customer_id, found.id)
+            return Principal(tenant.id, found.customer_id, found.id, found.created_at)
     raise Unauthenticated("SIGN_IN_REQUIRED", "Please sign in.")
 
 

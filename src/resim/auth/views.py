@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from resim.web.context import (
     deps_of,
     device_id,
     language,
+    safe_next,
 )
 from resim.web.errors import STATUS, app_error_message
 from resim.web.forms import parse
@@ -32,24 +33,33 @@ router = APIRouter(prefix="/{tenant}", include_in_schema=False)
 @router.get("/signin")
 def signin_page(
     request: Request,
+    next_: str = Query("", alias="next"),
+    again: bool = False,
     tenant: Tenant = Depends(current_tenant),
     who: service.Principal | None = Depends(page_customer),
 ) -> Response:
-    if who is not None:
-        return RedirectResponse(f"/{tenant.slug}/lines", status_code=303)
-    return render(request, "signin.html", {"email": "", "errors": {}})
+    """``again``: a signed-in customer signs in anew (an eSIM code needs a recent sign-in)."""
+    target = safe_next(next_, f"/{tenant.slug}/lines")
+    if who is not None and not again:
+        return RedirectResponse(target, status_code=303)
+    return render(
+        request, "signin.html", {"email": "", "errors": {}, "next": target, "again": again}
+    )
 
 
 @router.post("/signin", dependencies=[Depends(csrf)])
 def signin_request(
     request: Request,
     email: str = Form(""),
+    next_: str = Form("", alias="next"),
     tenant: Tenant = Depends(current_tenant),
     session: Session = DB,
 ) -> Response:
+    target = safe_next(next_, f"/{tenant.slug}/lines")
     parsed = parse(request, CodeRequest, {"email": email})
     if isinstance(parsed, dict):
-        return render(request, "signin.html", {"email": email, "errors": parsed}, 422)
+        page = {"email": email, "errors": parsed, "next": target}
+        return render(request, "signin.html", page, 422)
     deps = deps_of(request)
     try:
         service.request_code(
@@ -62,8 +72,12 @@ def signin_request(
             now=deps.clock.now(),
         )
     except AppError as exc:
-        errors = {"email": app_error_message(request, exc)}
-        return render(request, "signin.html", {"email": email, "errors": errors}, STATUS[exc.kind])
+        page = {
+            "email": email,
+            "errors": {"email": app_error_message(request, exc)},
+            "next": target,
+        }
+        return render(request, "signin.html", page, STATUS[exc.kind])
     session.commit()
     return render(
         request,
@@ -72,6 +86,7 @@ def signin_request(
             "email": parsed.email,
             "errors": {},
             "code_minutes": deps.settings.security.signin_code_minutes,
+            "next": target,
         },
     )
 
@@ -81,12 +96,15 @@ def signin_verify(
     request: Request,
     email: str = Form(""),
     code: str = Form(""),
+    next_: str = Form("", alias="next"),
     tenant: Tenant = Depends(current_tenant),
     session: Session = DB,
 ) -> Response:
+    target = safe_next(next_, f"/{tenant.slug}/lines")
     parsed = parse(request, CodeVerification, {"email": email, "code": code})
     if isinstance(parsed, dict):
-        return render(request, "signin_code.html", {"email": email, "errors": parsed}, 422)
+        page = {"email": email, "errors": parsed, "next": target}
+        return render(request, "signin_code.html", page, 422)
     deps = deps_of(request)
     device = device_id(request.cookies.get(DEVICE_COOKIE)) or token(24)
     result = service.verify_code(
@@ -106,10 +124,10 @@ def signin_verify(
         return render(
             request,
             "signin_code.html",
-            {"email": parsed.email, "errors": errors},
+            {"email": parsed.email, "errors": errors, "next": target},
             STATUS[result.kind],
         )
-    response = RedirectResponse(f"/{tenant.slug}/lines", status_code=303)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         result.token,

@@ -293,6 +293,15 @@ def drop_profile(session: Session, tenant_id: uuid.UUID, iccid: str) -> None:
         session.flush()
 
 
+def cancel_profile(session: Session, tenant_id: uuid.UUID, iccid: str, *, at: dt.datetime) -> None:
+    """The SM-DP+ cancelled the order of a profile never installed: it is Unavailable."""
+    found = repository.profile_by_iccid(session, tenant_id, iccid)
+    if found is not None and found.state != ProfileState.INSTALLED:
+        found.state = ProfileState.UNAVAILABLE
+        found.updated_at = at
+        session.flush()
+
+
 def change_sim(
     session: Session,
     tenant_id: uuid.UUID,

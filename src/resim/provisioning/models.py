@@ -7,7 +7,7 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from resim.db.base import Base, IdMixin
@@ -29,9 +29,12 @@ class Step(enum.StrEnum):
 
 class Provisioning(IdMixin, Base):
     __tablename__ = "provisioning"
+    __table_args__ = (UniqueConstraint("application_id", "round"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
-    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("application.id"), unique=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("application.id"), index=True)
+    # 1, then one more each time the customer asks again for a code that expired unused.
+    round: Mapped[int] = mapped_column(default=1)
     line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("line.id"), index=True)
     # Set while the provisioning runs, cleared at its end: one at a time per line.
     active_line_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
@@ -49,6 +52,8 @@ class Provisioning(IdMixin, Base):
     code_key_id: Mapped[str | None] = mapped_column(String(20))
     activation_code: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted LPA string
     smdp_address: Mapped[str | None] = mapped_column(String(255))
+    # Where the tenant asks for one: the code the device must present, encrypted.
+    confirmation_code: Mapped[bytes | None] = mapped_column(LargeBinary)
     tries: Mapped[int] = mapped_column(default=0)  # attempts of the current step
     last_error: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(String(40))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resim.audit import service as audit
+from resim.delivery import schedule as delivery
 from resim.errors import Invalid
 from resim.integrations.es2plus.protocol import EID, ICCID, NotificationPoint, Status
 from resim.line import service as lines
@@ -103,6 +104,9 @@ def _apply(session: Session, secret: bytes, notice: Notice, at: dt.datetime) -> 
         profile.state = ProfileState.DOWNLOADED
         if line.iccid == profile.iccid and notice.eid:
             line.eid = notice.eid
+        waiting = replacements.awaiting_install(session, line.tenant_id, line.id)
+        if waiting is not None and line.iccid == profile.iccid:
+            delivery.downloaded(session, waiting.id, at)
     elif point == NotificationPoint.BPP_INSTALLATION and ok:
         profile.state, profile.device_state = ProfileState.INSTALLED, DeviceState.ENABLED
         if line.iccid != profile.iccid:

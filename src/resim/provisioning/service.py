@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from resim.audit import service as audit
 from resim.config import JobsSettings
+from resim.delivery import schedule as delivery
 from resim.errors import IntegrationError
 from resim.integrations.calls import CallRecord, Observer
 from resim.integrations.es2plus.client import Es2PlusClient, Es2PlusError
@@ -28,8 +29,9 @@ from resim.integrations.es2plus.protocol import FinalProfileStatus
 from resim.integrations.hlr.port import SubscriberDb
 from resim.jobs import service as jobs
 from resim.jobs.retry import backoff_seconds
+from resim.kit.activation_code import ActivationCode
 from resim.kit.clock import Clock
-from resim.kit.crypto import KeyRing
+from resim.kit.crypto import KeyRing, keyed_hash
 from resim.line import service as lines
 from resim.line.models import ProfileState
 from resim.provisioning import inventory
@@ -61,18 +63,28 @@ class StepFailed(Exception):
         self.reason = reason
 
 
-def start(session: Session, ports: Ports, app_id: uuid.UUID) -> Provisioning | None:
-    """Job: an approved application gets its provisioning, once."""
+def start(
+    session: Session, ports: Ports, app_id: uuid.UUID, round_: int = 1
+) -> Provisioning | None:
+    """Job: an approved application gets its provisioning, once per round. Round 1 follows
+    the approval; a later round follows a customer's request for a new code (the earlier
+    one expired unused, or failed to install), and starts from the line's current profile."""
     at = ports.clock.now()
     app = replacements.lock_for_provisioning(session, app_id)
-    if app is None or app.state != ApplicationState.APPROVED:
+    expected = ApplicationState.APPROVED if round_ == 1 else ApplicationState.PROVISIONING
+    if app is None or app.state != expected:
         return None
-    found = session.scalar(select(Provisioning).where(Provisioning.application_id == app.id))
+    found = session.scalar(
+        select(Provisioning).where(
+            Provisioning.application_id == app.id, Provisioning.round == round_
+        )
+    )
     if found is not None:
         return found  # this job ran before its completion was recorded
     line = lines.get_line(session, app.tenant_id, app.line_id)
     busy = session.scalar(select(Provisioning).where(Provisioning.active_line_id == line.id))
-    replacements.provisioning_started(session, app, at)
+    if round_ == 1:
+        replacements.provisioning_started(session, app, at)
     if busy is not None:
         replacements.provisioning_failed(session, ports.secret, app, "LINE_BUSY", at)
         return None
@@ -80,6 +92,7 @@ def start(session: Session, ports: Ports, app_id: uuid.UUID) -> Provisioning | N
     prov = Provisioning(
         tenant_id=app.tenant_id,
         application_id=app.id,
+        round=round_,
         line_id=line.id,
         active_line_id=line.id,
         step=Step.ORDER,
@@ -118,22 +131,26 @@ def advance(session: Session, ports: Ports, prov_id: uuid.UUID, expected: str) -
         else:
             _next(session, prov, at)
     finally:
-        prov.updated_at = at
-        for call in calls:
-            session.add(
-                ExternalCall(
-                    tenant_id=prov.tenant_id,
-                    provisioning_id=prov.id,
-                    system=call.system,
-                    operation=call.operation,
-                    key=call.key,
-                    outcome=call.outcome,
-                    duration_ms=call.duration_ms,
-                    response=call.response,
-                    at=at,
-                )
+        _record(session, prov, calls, at)
+
+
+def _record(session: Session, prov: Provisioning, calls: list[CallRecord], at: dt.datetime) -> None:
+    prov.updated_at = at
+    for call in calls:
+        session.add(
+            ExternalCall(
+                tenant_id=prov.tenant_id,
+                provisioning_id=prov.id,
+                system=call.system,
+                operation=call.operation,
+                key=call.key,
+                outcome=call.outcome,
+                duration_ms=call.duration_ms,
+                response=call.response,
+                at=at,
             )
-        session.flush()
+        )
+    session.flush()
 
 
 def _next(session: Session, prov: Provisioning, at: dt.datetime, delay: float = 0) -> None:
@@ -230,11 +247,22 @@ def _confirm(
     session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
 ) -> Step:
     iccid, imsi = _new(prov)
+    policy = tenants.policy(tenants.by_id(session, prov.tenant_id))
+    # The same code on every retry of this call: derived from the call's own identifier.
+    confirmation = (
+        _confirmation_code(ports.secret, prov.confirm_call_id) if policy.confirmation_code else None
+    )
     with ports.smdp(see) as smdp:
-        confirmed = smdp.confirm_order(prov.confirm_call_id, iccid=iccid, release_flag=True)
+        confirmed = smdp.confirm_order(
+            prov.confirm_call_id, iccid=iccid, release_flag=True, confirmation_code=confirmation
+        )
     prov.smdp_address = confirmed.smdp_address or ports.smdp_address
-    code = f"LPA:1${prov.smdp_address}${confirmed.matching_id}"
-    prov.code_key_id, prov.activation_code = ports.keyring.encrypt(code.encode(), prov.id.bytes)
+    code = ActivationCode(prov.smdp_address, confirmed.matching_id, None, confirmation is not None)
+    prov.code_key_id, prov.activation_code = ports.keyring.encrypt(code.lpa.encode(), prov.id.bytes)
+    if confirmation is not None:
+        _key, prov.confirmation_code = ports.keyring.encrypt(
+            confirmation.encode(), prov.id.bytes + b"confirmation"
+        )
     line = lines.get_line(session, prov.tenant_id, prov.line_id)
     lines.add_profile(session, line, iccid=iccid, imsi=imsi, state=ProfileState.RELEASED, at=at)
     return Step.HLR_CREATE
@@ -297,6 +325,7 @@ def _finish(
     app = replacements.lock_for_provisioning(session, prov.application_id)
     if app is not None and app.state == ApplicationState.PROVISIONING:
         replacements.code_ready(session, ports.secret, app, at)
+        delivery.code_ready(session, prov.tenant_id, prov.application_id, at)
     return Step.DONE
 
 
@@ -351,14 +380,56 @@ STEPS: dict[Step, StepFn] = {
 
 
 def for_application(session: Session, app_id: uuid.UUID) -> Provisioning | None:
-    return session.scalar(select(Provisioning).where(Provisioning.application_id == app_id))
+    """The application's latest round."""
+    stmt = select(Provisioning).where(Provisioning.application_id == app_id)
+    return session.scalar(stmt.order_by(Provisioning.round.desc()).limit(1))
 
 
-def activation_code(keyring: KeyRing, prov: Provisioning) -> str | None:
-    """The LPA activation code (``LPA:1$address$matchingId``): a secret, never logged."""
+def activation_code(keyring: KeyRing, prov: Provisioning) -> ActivationCode | None:
+    """The round's activation code (``LPA:1$address$matchingId``): a secret, never logged."""
     if prov.activation_code is None or prov.code_key_id is None:
         return None
-    return keyring.decrypt(prov.code_key_id, prov.activation_code, prov.id.bytes).decode()
+    text = keyring.decrypt(prov.code_key_id, prov.activation_code, prov.id.bytes).decode()
+    return ActivationCode.parse(text)
+
+
+def confirmation_code(keyring: KeyRing, prov: Provisioning) -> str | None:
+    """The confirmation code the device must present, where the tenant uses one."""
+    if prov.confirmation_code is None or prov.code_key_id is None:
+        return None
+    aad = prov.id.bytes + b"confirmation"
+    return keyring.decrypt(prov.code_key_id, prov.confirmation_code, aad).decode()
+
+
+def _confirmation_code(secret: bytes, call_id: str) -> str:
+    """Eight digits, the same for every retry of one confirmOrder call."""
+    digest = keyed_hash(secret, "confirmation-code", call_id)
+    return f"{int(digest, 16) % 10**8:08d}"
+
+
+def release(session: Session, ports: Ports, prov: Provisioning, at: dt.datetime) -> bool:
+    """Cancel a finished round's profile that was never installed (its code expired, or its
+    installation failed): cancelOrder with Unavailable, so it is never handed out again.
+    False when the SM-DP+ refuses because the device has it already."""
+    if prov.step != Step.DONE or prov.new_iccid is None:
+        return False
+    calls: list[CallRecord] = []
+    try:
+        with ports.smdp(calls.append) as smdp:
+            smdp.cancel_order(
+                prov.cancel_call_id,
+                iccid=prov.new_iccid,
+                final_status=FinalProfileStatus.UNAVAILABLE,
+            )
+    except Es2PlusError as exc:
+        if exc.transient:
+            raise
+        return False
+    finally:
+        _record(session, prov, calls, at)
+    lines.cancel_profile(session, prov.tenant_id, prov.new_iccid, at=at)
+    prov.activation_code = prov.confirmation_code = None
+    return True
 
 
 def calls_of(session: Session, prov_id: uuid.UUID) -> list[ExternalCall]:

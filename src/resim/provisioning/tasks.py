@@ -14,7 +14,9 @@ from resim.provisioning.service import Ports
 
 def handlers(ports: Ports) -> dict[str, Handler]:
     def start(session: Session, payload: dict[str, Any]) -> None:
-        service.start(session, ports, uuid.UUID(payload["application_id"]))
+        service.start(
+            session, ports, uuid.UUID(payload["application_id"]), int(payload.get("round", 1))
+        )
 
     def step(session: Session, payload: dict[str, Any]) -> None:
         service.advance(session, ports, uuid.UUID(payload["provisioning_id"]), payload["step"])

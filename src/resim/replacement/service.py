@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from resim.audit import service as audit
 from resim.auth import service as auth
 from resim.billing import service as billing
+from resim.billing.models import Charge
 from resim.config import Settings
 from resim.customer import service as customers
 from resim.customer.models import Customer
@@ -30,6 +31,7 @@ from resim.integrations.ocr.port import Ocr
 from resim.jobs import service as jobs
 from resim.kit import documents
 from resim.kit.crypto import KeyRing, keyed_hash, numeric_code, token
+from resim.kit.money import format_eur
 from resim.kit.mrz import InvalidMrz, names_match, parse
 from resim.kit.mrz_ocr import find_mrz
 from resim.kit.telecom import InvalidIdentifier
@@ -764,8 +766,71 @@ def provisioning_failed(
 
 
 def installed(session: Session, key: bytes, app: Application, at: dt.datetime) -> None:
+    """The new profile is installed: the fee is charged as quoted, the receipt e-mailed."""
     _move(session, app, S.INSTALLED, at, audit.SYSTEM)
-    _notify(session, key, app, S.INSTALLED, at)
+    line = line_of(session, app)
+    charged = billing.charge(
+        session,
+        tenant_id=app.tenant_id,
+        application_id=app.id,
+        line=line,
+        amount_cents=app.fee_cents or 0,
+        charge_to=app.fee_charge_to or "none",
+        free_reason=app.fee_free_reason,
+        at=at,
+    )
+    holder = customers.get(session, app.tenant_id, app.customer_id)
+    lang = holder.language
+    text = gettext_for(lang, STATE_NOTICES[S.INSTALLED]) % {"msisdn": line.msisdn}
+    messages.queue_email(
+        session,
+        key=key,
+        tenant_id=app.tenant_id,
+        to=holder.email,
+        subject=gettext_for(lang, "Your new eSIM is installed: receipt %(number)s")
+        % {"number": charged.receipt_number},
+        text=text + "\n\n" + receipt_text(lang, charged, line.msisdn),
+        at=at,
+    )
+
+
+FREE_REASONS = {
+    "faulty_sim": N_("free: the eSIM was faulty"),
+    "free_allowance": N_("free: your first replacement in twelve months"),
+}
+CHARGED_TO = {
+    "credit": N_("taken from your prepaid credit"),
+    "bill": N_("added to your next bill"),
+    "none": N_("nothing to pay"),
+}
+
+
+def receipt_text(lang: str, charged: Charge, msisdn: str) -> str:
+    """The receipt in the holder's language: number, date, line, amount, how it is paid."""
+    lines_ = [
+        gettext_for(lang, "Receipt %(number)s") % {"number": charged.receipt_number},
+        gettext_for(lang, "Date: %(date)s") % {"date": charged.charged_at.date().isoformat()},
+        gettext_for(lang, "eSIM replacement for %(msisdn)s") % {"msisdn": msisdn},
+        gettext_for(lang, "Amount: %(amount)s")
+        % {"amount": format_eur(charged.amount_cents, lang)},
+    ]
+    how = gettext_for(lang, CHARGED_TO.get(charged.charge_to, CHARGED_TO["none"]))
+    if charged.free_reason in FREE_REASONS:
+        how = gettext_for(lang, FREE_REASONS[charged.free_reason])
+    lines_.append(how)
+    if charged.credit_after_cents is not None:
+        lines_.append(
+            gettext_for(lang, "Credit left: %(amount)s")
+            % {"amount": format_eur(charged.credit_after_cents, lang)}
+        )
+    return "\n".join(lines_)
+
+
+def reissue_started(
+    session: Session, app: Application, at: dt.datetime, actor: audit.Actor, round_: int
+) -> None:
+    """The customer asked again for a code: a new profile is being prepared."""
+    _move(session, app, S.PROVISIONING, at, actor, round=round_)
 
 
 def awaiting_install(

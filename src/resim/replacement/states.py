@@ -30,7 +30,8 @@ TRANSITIONS: dict[ApplicationState, frozenset[ApplicationState]] = {
     S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.OBJECTED, S.WITHDRAWN}),
     S.APPROVED: frozenset({S.PROVISIONING}),
     S.PROVISIONING: frozenset({S.CODE_READY, S.FAILED}),
-    S.CODE_READY: frozenset({S.INSTALLED, S.FAILED}),
+    # Back to provisioning when the customer asks again for a code that expired unused.
+    S.CODE_READY: frozenset({S.INSTALLED, S.FAILED, S.PROVISIONING}),
     S.INSTALLED: frozenset(),
     S.FAILED: frozenset(),
     S.REJECTED: frozenset(),

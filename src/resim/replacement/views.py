@@ -12,6 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from resim.auth.service import Principal
+from resim.billing import service as billing
+from resim.delivery import service as delivery
 from resim.errors import AppError, NotFound
 from resim.identity import service as identity
 from resim.line import service as lines
@@ -45,6 +47,7 @@ def _page(
     status: int = 200,
 ) -> Response:
     line = service.line_of(session, app)
+    now = deps_of(request).clock.now()
     quote = None
     if app.state == ApplicationState.DRAFT:
         quote = service.fee_quote(session, tenant, app, deps_of(request).clock.now())
@@ -64,6 +67,9 @@ def _page(
             "uploads": identity.documents_of(session, app.tenant_id, app.id),
             "plan_choice": service.plan_choice(session, app, deps_of(request).clock.now()),
             "loss_evidence": tenants.policy(tenant).accepted_loss_evidence,
+            "delivery": delivery.status(session, app, now),
+            "charge": billing.charge_of(session, app.id),
+            "note": request.query_params.get("note"),
         },
         status,
     )

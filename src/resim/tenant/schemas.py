@@ -25,6 +25,10 @@ class TenantPolicy(BaseModel):
     notice_channel: Literal["email", "sms_alternative"] = "email"
     redownload_cap: int = Field(6, ge=1, le=100)
     activation_code_expiry_hours: int = Field(24, ge=1, le=24 * 30)
+    # The one-time links to the activation code sent by SMS and e-mail.
+    delivery_link_hours: int = Field(24, ge=1, le=24 * 7)
+    # The device must also present a confirmation code (SGP.22), sent on another channel.
+    confirmation_code: bool = False
     accepted_documents: list[DocumentType] = Field(
         default_factory=lambda: list(ALL_DOCUMENTS),
         min_length=1,

@@ -15,7 +15,7 @@ from resim.kit.money import format_eur
 from resim.web.context import CSRF_COOKIE, deps_of, language
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ["web", "auth", "line", "replacement"]
+FOLDERS = ["web", "auth", "line", "replacement", "delivery"]
 
 env = Environment(
     loader=ChoiceLoader([FileSystemLoader(ROOT / name / "templates") for name in FOLDERS]),

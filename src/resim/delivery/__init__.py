@@ -1,0 +1,1 @@
+"""Delivering the activation code to the customer, counting reveals, and its expiry."""

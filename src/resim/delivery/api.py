@@ -1,0 +1,69 @@
+"""The activation code for the operator's app (JSON, /api/v1): each call counts as a reveal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+
+from resim.auth.service import Principal
+from resim.delivery import service
+from resim.deps import keyring
+from resim.replacement import service as replacements
+from resim.replacement.schemas import ApiModel
+from resim.web.context import DB, deps_of
+from resim.web.security import api_customer, customer_actor
+
+router = APIRouter(prefix="/api/v1/{tenant}", tags=["delivery"])
+
+
+class ActivationCodeOut(ApiModel):
+    iccid: str
+    smdp_address: str
+    matching_id: str
+    activation_code: str  # LPA:1$address$matchingId, as the QR code carries it
+    apple_install_link: str  # iOS 17.4 and later
+    confirmation_code_required: bool  # then sent by SMS or e-mail, never in this answer
+    expires_at: dt.datetime
+    reveals_left: int
+
+
+@router.post(
+    "/applications/{app_id}/activation-code",
+    response_model=ActivationCodeOut,
+    response_model_by_alias=True,
+)
+def activation_code(
+    app_id: uuid.UUID,
+    request: Request,
+    who: Principal = Depends(api_customer),
+    session: Session = DB,
+) -> ActivationCodeOut:
+    deps = deps_of(request)
+    app = replacements.get(session, who.tenant_id, who.customer_id, app_id)
+    now = deps.clock.now()
+    shown = service.reveal(
+        session,
+        keyring(deps),
+        app,
+        channel="app",
+        at=now,
+        actor=customer_actor(request, who),
+        with_confirmation=False,
+    )
+    if shown.code.confirmation_code_required:
+        service.send_confirmation(session, deps.settings, app, at=now)
+    session.commit()
+    code = shown.code
+    return ActivationCodeOut(
+        iccid=shown.iccid,
+        smdp_address=code.smdp_address,
+        matching_id=code.matching_id,
+        activation_code=code.lpa,
+        apple_install_link=code.apple_link,
+        confirmation_code_required=code.confirmation_code_required,
+        expires_at=shown.expires_at,
+        reveals_left=shown.left,
+    )

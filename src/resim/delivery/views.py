@@ -1,0 +1,236 @@
+"""The eSIM code in the portal (after a recent sign-in) and behind the one-time links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from resim.audit.service import Actor
+from resim.auth.service import Principal
+from resim.delivery import device, qr, service
+from resim.delivery.service import Revealed
+from resim.deps import keyring
+from resim.errors import AppError
+from resim.replacement import service as replacements
+from resim.replacement.models import Application
+from resim.tenant.models import Tenant
+from resim.web.context import DB, client_ip, deps_of
+from resim.web.errors import STATUS, app_error_message
+from resim.web.security import csrf, current_tenant, customer_actor, page_customer
+from resim.web.templating import render
+
+router = APIRouter(prefix="/{tenant}", include_in_schema=False)
+
+
+def _esim(request: Request, app: Application, shown: Revealed, via_link: str | None) -> Response:
+    """The code, the QR code, the manual fields and the route for this phone: never cached
+    (every page is no-store), counted once per showing."""
+    return render(
+        request,
+        "esim.html",
+        {
+            "app": app,
+            "shown": shown,
+            "qr_svg": qr.svg(shown.code.lpa),
+            "qr_png": qr.png_data_uri(shown.code.lpa),
+            "device": device.kind(request.headers.get("user-agent", "")),
+            "via_link": via_link,
+            "other_channel": service.other_channel(via_link) if via_link else None,
+        },
+    )
+
+
+def _back(tenant: Tenant, app_id: uuid.UUID, note: str | None = None) -> Response:
+    suffix = f"?note={note}" if note else ""
+    return RedirectResponse(f"/{tenant.slug}/applications/{app_id}{suffix}", status_code=303)
+
+
+def _fresh(request: Request, who: Principal) -> bool:
+    deps = deps_of(request)
+    limit = dt.timedelta(minutes=deps.settings.security.fresh_signin_minutes)
+    return deps.clock.now() - who.signed_in_at <= limit
+
+
+@router.post("/applications/{app_id}/esim", dependencies=[Depends(csrf)])
+def show(
+    app_id: uuid.UUID,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    page = f"/{tenant.slug}/applications/{app_id}"
+    if who is None:
+        return RedirectResponse(f"/{tenant.slug}/signin?next={page}", status_code=303)
+    app = replacements.get(session, who.tenant_id, who.customer_id, app_id)
+    if not _fresh(request, who):
+        return RedirectResponse(f"/{tenant.slug}/signin?again=1&next={page}", status_code=303)
+    deps = deps_of(request)
+    try:
+        shown = service.reveal(
+            session,
+            keyring(deps),
+            app,
+            channel="screen",
+            at=deps.clock.now(),
+            actor=customer_actor(request, who),
+        )
+    except AppError as exc:
+        session.rollback()
+        return _refused(request, tenant, app, exc)
+    session.commit()
+    return _esim(request, app, shown, None)
+
+
+def _refused(request: Request, tenant: Tenant, app: Application, exc: AppError) -> Response:
+    return render(
+        request,
+        "esim_refused.html",
+        {"app": app, "message": app_error_message(request, exc)},
+        STATUS[exc.kind],
+    )
+
+
+@router.post("/applications/{app_id}/esim/link/{channel}", dependencies=[Depends(csrf)])
+def send_link(
+    app_id: uuid.UUID,
+    channel: str,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
+    app = replacements.get(session, who.tenant_id, who.customer_id, app_id)
+    deps = deps_of(request)
+    try:
+        service.send_link(
+            session,
+            deps.settings,
+            app,
+            channel,
+            at=deps.clock.now(),
+            actor=customer_actor(request, who),
+        )
+    except AppError as exc:
+        session.rollback()
+        return _refused(request, tenant, app, exc)
+    session.commit()
+    return _back(tenant, app.id, f"link-{channel}")
+
+
+@router.post("/applications/{app_id}/esim/again", dependencies=[Depends(csrf)])
+def ask_again(
+    app_id: uuid.UUID,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    who: Principal | None = Depends(page_customer),
+    session: Session = DB,
+) -> Response:
+    if who is None:
+        return RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
+    app = replacements.get(session, who.tenant_id, who.customer_id, app_id)
+    try:
+        service.ask_again(
+            session, app, at=deps_of(request).clock.now(), actor=customer_actor(request, who)
+        )
+    except AppError as exc:
+        session.rollback()
+        return _refused(request, tenant, app, exc)
+    session.commit()
+    return _back(tenant, app.id)
+
+
+# The one-time link: GET shows only a button (link scanners must not send codes), the
+# button sends the code on the other channel, the right code shows the eSIM once.
+
+
+def _link_page(
+    request: Request, secret: str, channel: str, *, sent_to: str | None, error: str | None = None
+) -> Response:
+    return render(
+        request,
+        "esim_link.html",
+        {"secret": secret, "channel": channel, "sent_to": sent_to, "error": error},
+        422 if error else 200,
+    )
+
+
+def _gone(request: Request, exc: AppError) -> Response:
+    return render(
+        request,
+        "esim_refused.html",
+        {"app": None, "message": app_error_message(request, exc)},
+        STATUS[exc.kind],
+    )
+
+
+@router.get("/d/{secret}")
+def link_page(
+    secret: str,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> Response:
+    deps = deps_of(request)
+    try:
+        link, _app = service.link_by_token(
+            session, deps.settings, tenant.id, secret, deps.clock.now()
+        )
+    except AppError as exc:
+        return _gone(request, exc)
+    return _link_page(request, secret, link.channel, sent_to=None)
+
+
+@router.post("/d/{secret}/code", dependencies=[Depends(csrf)])
+def link_code(
+    secret: str,
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> Response:
+    deps = deps_of(request)
+    try:
+        link, app = service.link_by_token(
+            session, deps.settings, tenant.id, secret, deps.clock.now()
+        )
+        other = service.send_proof(session, deps.settings, link, app, deps.clock.now())
+    except AppError as exc:
+        session.rollback()
+        return _gone(request, exc)
+    session.commit()
+    return _link_page(request, secret, link.channel, sent_to=other)
+
+
+@router.post("/d/{secret}", dependencies=[Depends(csrf)])
+def link_open(
+    secret: str,
+    request: Request,
+    code: str = Form(""),
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> Response:
+    deps = deps_of(request)
+    now = deps.clock.now()
+    try:
+        link, app = service.link_by_token(session, deps.settings, tenant.id, secret, now)
+    except AppError as exc:
+        return _gone(request, exc)
+    actor = Actor("customer", str(app.customer_id), client_ip(request))
+    try:
+        shown = service.prove(session, deps.settings, link, app, code, at=now, actor=actor)
+    except AppError as exc:
+        session.commit()  # the wrong try is counted
+        if exc.code != "CODE_INVALID":
+            return _gone(request, exc)
+        other = service.other_channel(link.channel)
+        return _link_page(
+            request, secret, link.channel, sent_to=other, error=app_error_message(request, exc)
+        )
+    session.commit()
+    return _esim(request, app, shown, link.channel)
