@@ -23,6 +23,7 @@ from resim.logs import configure
 from resim.provisioning import api as provisioning_api
 from resim.replacement import api as replacement_api
 from resim.replacement import views as replacement_views
+from resim.smdp_sandbox import phone as sandbox_phone
 from resim.smdp_sandbox.server import Notifier
 from resim.smdp_sandbox.server import create_app as sandbox_app
 from resim.tasks import make_worker
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
         sandbox = open_sandbox(settings, requesters=frozenset({settings.smdp.requester_id}))
         notifier = Notifier(settings.public_url, settings.smdp.notify_token.get_secret_value())
         embedded = sandbox_app(sandbox, notifier)
+        if deps.settings.demo:
+            sandbox_phone.add_routes(embedded, sandbox, notifier, SANDBOX_MOUNT)
         embedded.state.deps = deps  # resim's middleware wraps the mount and reads its settings
         app.mount(SANDBOX_MOUNT, embedded, name="smdp-sandbox")
     app.include_router(provisioning_api.router)

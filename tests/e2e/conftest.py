@@ -26,6 +26,7 @@ class Live:
     url: str
     world: factories.World
     db_url: str
+    notify_token: str  # what the SM-DP+ presents on handleDownloadProgressInfo
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +66,8 @@ def live(settings: Settings) -> Iterator[Live]:
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", world, settings.db.url)
+    token = settings.smdp.notify_token.get_secret_value()
+    yield Live(f"http://127.0.0.1:{port}", world, settings.db.url, token)
     server.should_exit = True
     thread.join(timeout=15)
     deps.engine.dispose()

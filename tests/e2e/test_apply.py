@@ -13,15 +13,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from resim.customer.models import Customer
 from resim.db.engine import make_engine, make_sessionmaker, transaction
 from resim.demo.documents import render
+from resim.kit.activation_code import ActivationCode
 from resim.kit.mrz import compose_td3
 from resim.line.models import LineEvent, LineEventKind
 from resim.line.service import find_line
+from resim.smdp_sandbox.server import Notifier
 from resim.tenant.service import get as get_tenant
+from tests import factories
 from tests.e2e.conftest import Live, page_in
 from tests.e2e.test_portal import LABELS, sign_in
 
 pytestmark = pytest.mark.browser
 ALT_PHONE = "+41797654321"
+EID = "89049032111111111111111111111158"
 HEADINGS = {"it": "La tua richiesta", "en": "Your application", "zh": "您的申请"}
 
 
@@ -139,7 +143,78 @@ def test_a_low_risk_application_is_approved_and_provisioned_automatically(
     states = page.locator("ol.timeline li").evaluate_all("items => items.map(i => i.dataset.state)")
     assert states == ["draft", "awaiting_confirmation", "approved", "provisioning", "code_ready"]
     expect(page.locator("#code-ready")).to_be_visible()
+    _deliver_and_install(page, live, holder, language)
     page.context.close()
+
+
+# Messages go out in the holder's own language, whatever the browser's.
+PROOF_WORDS = {"it": "aprire il link", "en": "open your eSIM link", "zh": "打开 eSIM 链接"}
+# The holder's first replacement in twelve months: free, and the receipt says why.
+PAID = {"it": "prima sostituzione", "en": "first replacement in twelve months", "zh": "首次更换"}
+
+
+def _from_outbox(page: Page, live: Live, selector: str, to: str, pattern: str, word: str) -> str:
+    """The first group of ``pattern`` in the newest message to ``to`` that contains ``word``."""
+    outbox = page.context.new_page()
+    deadline = time.monotonic() + 15
+    try:
+        while True:
+            outbox.goto(f"{live.url}/outbox")
+            for text in outbox.locator(selector, has_text=to).locator("pre").all_inner_texts():
+                match = re.search(pattern, text)
+                if word in text and match:
+                    return match.group(1)
+            assert time.monotonic() < deadline, f"no such message to {to}"
+            time.sleep(0.2)
+    finally:
+        outbox.close()
+
+
+def _deliver_and_install(page: Page, live: Live, holder: Customer, language: str) -> None:
+    """The code on screen, the SMS link followed from the outbox, the sandbox playing the
+    phone, then the line active again and the receipt."""
+    app_url = page.url
+    page.locator("#show-esim").click()
+    expect(page.locator("#qr svg")).to_be_visible()
+    code = ActivationCode.parse(page.locator("#activation-code").input_value())
+    assert page.locator("#matching-id").inner_text() == code.matching_id
+    page.screenshot(path=f"test-results/esim-code-{language}.png", full_page=True)
+
+    page.goto(app_url)
+    page.locator("#link-sms").click()
+    expect(page.locator("#link-sent")).to_be_visible()
+    link = _from_outbox(page, live, "article.message.sms", ALT_PHONE, r"(/acme/d/[\w-]+)", "/d/")
+    page.goto(live.url + link)
+    assert "LPA:" not in page.content()  # the link alone reveals nothing
+    page.locator("#send-proof button").click()
+    proof = _from_outbox(
+        page,
+        live,
+        "article.message:not(.sms)",
+        holder.email,
+        r"\b(\d{6})\b",
+        PROOF_WORDS[holder.language],
+    )
+    page.fill("#code", proof)
+    page.locator("#open-link button").click()
+    expect(page.locator("#qr svg")).to_be_visible()
+    assert ActivationCode.parse(page.locator("#activation-code").input_value()) == code
+    page.screenshot(path=f"test-results/esim-link-{language}.png", full_page=True)
+
+    # The SM-DP+ sandbox plays the phone: download, install, and it tells resim.
+    iccid = next(
+        p.iccid for p in factories.SANDBOX.store.profiles() if p.matching_id == code.matching_id
+    )
+    assert factories.SANDBOX.download(code.matching_id, EID, None).ok
+    assert factories.SANDBOX.install(iccid).ok
+    assert Notifier(live.url, live.notify_token).deliver(factories.SANDBOX) == 2
+    page.goto(app_url)
+    _wait_for_state(page, "installed")
+    expect(page.locator("#receipt")).to_be_visible()
+    assert PAID[language] in page.locator("#receipt-payment").inner_text()
+    page.screenshot(path=f"test-results/esim-installed-{language}.png", full_page=True)
+    page.goto(f"{live.url}/acme/lines/{live.world.msisdns[0]}")
+    expect(page.locator(".badge.state-active").first).to_be_visible()
 
 
 def test_a_risky_application_waits_for_review(browser: Browser, live: Live) -> None:

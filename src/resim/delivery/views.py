@@ -13,7 +13,7 @@ from resim.audit.service import Actor
 from resim.auth.service import Principal
 from resim.delivery import device, qr, service
 from resim.delivery.service import Revealed
-from resim.deps import keyring
+from resim.deps import SANDBOX_MOUNT, keyring
 from resim.errors import AppError
 from resim.replacement import service as replacements
 from resim.replacement.models import Application
@@ -40,8 +40,16 @@ def _esim(request: Request, app: Application, shown: Revealed, via_link: str | N
             "device": device.kind(request.headers.get("user-agent", "")),
             "via_link": via_link,
             "other_channel": service.other_channel(via_link) if via_link else None,
+            "demo_phone": _demo_phone(request),
         },
     )
+
+
+def _demo_phone(request: Request) -> str | None:
+    """In the demo with the embedded SM-DP+ sandbox: where its simulated phone takes codes."""
+    settings = deps_of(request).settings
+    embedded = settings.smdp.backend == "sandbox" and settings.smdp.url is None
+    return SANDBOX_MOUNT + "/sandbox/phone" if settings.demo and embedded else None
 
 
 def _back(tenant: Tenant, app_id: uuid.UUID, note: str | None = None) -> Response:
