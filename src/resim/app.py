@@ -20,6 +20,7 @@ from resim.deps import SANDBOX_MOUNT, Deps, build_deps, open_sandbox
 from resim.line import api as line_api
 from resim.line import views as line_views
 from resim.logs import configure
+from resim.message import api as message_api
 from resim.provisioning import api as provisioning_api
 from resim.replacement import api as replacement_api
 from resim.replacement import views as replacement_views
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app.include_router(line_api.router)
     app.include_router(replacement_api.router)
     app.include_router(delivery_api.router)
+    app.include_router(message_api.router)
     app.include_router(web_views.router)
     app.include_router(web_views.tenant_router)
     app.include_router(auth_views.router)

@@ -59,8 +59,19 @@ class EmailSettings(BaseModel):
 
 
 class SmsSettings(BaseModel):
-    backend: Literal["outbox"] = Field("outbox", description="outbox only, for now.")
+    backend: Literal["outbox", "kannel"] = Field(
+        "outbox",
+        description="outbox: kept for the UI; kannel: Kannel's HTTP sendsms interface (Kannel "
+        "talks SMPP to the operator's SMSC).",
+    )
     outbox_dir: Path = Field(Path("var/outbox/sms"), description="Where the SMS outbox writes.")
+    kannel_url: str = Field(
+        "http://127.0.0.1:13013/cgi-bin/sendsms", description="Kannel smsbox's sendsms URL."
+    )
+    kannel_username: str = Field("resim", description="A sendsms-user of Kannel's smsbox.")
+    kannel_password: SecretStr = Field(SecretStr(""), description="That user's password.")
+    sender: str = Field("resim", max_length=16, description="The sender shown on the phone.")
+    timeout_seconds: float = Field(10.0, gt=0, le=60, description="Per sendsms request.")
     inbound_token: SecretStr = Field(
         SecretStr(DEFAULT_SECRET), description="Shared secret the SMS gateway sends with replies."
     )

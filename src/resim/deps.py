@@ -20,10 +20,12 @@ from resim.integrations.hlr.osmo import OsmoHlr
 from resim.integrations.hlr.port import SubscriberDb
 from resim.integrations.ocr.port import Ocr
 from resim.integrations.ocr.tesseract import TesseractOcr
+from resim.integrations.sms.kannel import KannelSms
 from resim.integrations.sms.outbox import OutboxSms
 from resim.integrations.sms.port import SmsSender
 from resim.kit.clock import Clock, SystemClock
 from resim.kit.crypto import KeyRing
+from resim.message.service import dlr_url
 from resim.registry.service import LineRegistry
 from resim.smdp_sandbox.rules import Sandbox
 from resim.smdp_sandbox.store import Store
@@ -88,10 +90,17 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
         engine=engine,
         sessions=make_sessionmaker(engine),
         email=email,
-        sms=OutboxSms(settings.sms.outbox_dir),
+        sms=_sms(settings),
         ocr=TesseractOcr(),
         clock=clock or SystemClock(),
     )
+
+
+def _sms(settings: Settings) -> SmsSender:
+    if settings.sms.backend == "kannel":
+        public, secret = settings.public_url, settings.secret_bytes
+        return KannelSms(settings.sms, lambda message_id: dlr_url(public, secret, message_id))
+    return OutboxSms(settings.sms.outbox_dir)
 
 
 def open_sandbox(

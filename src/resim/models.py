@@ -9,6 +9,7 @@ from resim.idempotency.models import IdempotencyRecord
 from resim.identity.models import StoredDocument
 from resim.jobs.models import Job
 from resim.line.models import EsimProfile, Line, LineEvent
+from resim.message.models import SmsReport
 from resim.provisioning.models import ExternalCall, ProfileNotification, ProfileStock, Provisioning
 from resim.registry.models import Subscriber, SubscriberChange
 from resim.replacement.models import Application, ApplicationEvent, ContactVerification
@@ -36,6 +37,7 @@ __all__ = [
     "Provisioning",
     "RateLimitHit",
     "SigninChallenge",
+    "SmsReport",
     "StoredDocument",
     "Subscriber",
     "SubscriberChange",

@@ -101,6 +101,8 @@ TENANTS = [
             replacement_fee_cents=0,
             free_replacements_per_12_months=12,
             profile_type="viaggio-travel",
+            confirmation_code=True,  # the phone asks for it; it travels apart from the code
+            redownload_cap=3,
         ),
     ),
 ]

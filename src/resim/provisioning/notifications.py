@@ -19,8 +19,10 @@ from resim.errors import Invalid
 from resim.integrations.es2plus.protocol import EID, ICCID, NotificationPoint, Status
 from resim.line import service as lines
 from resim.line.models import DeviceState, ProfileState
-from resim.provisioning.models import ProfileNotification
+from resim.provisioning.models import ProfileNotification, Provisioning, Step
 from resim.replacement import service as replacements
+from resim.replacement.models import Application
+from resim.replacement.states import ApplicationState
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,20 @@ def receive(session: Session, secret: bytes, notice: Notice, *, at: dt.datetime)
     return applied
 
 
+def _waiting_for(session: Session, iccid: str) -> Application | None:
+    """The application whose code is ready for this very profile (its latest round's)."""
+    prov = session.scalar(
+        select(Provisioning)
+        .where(Provisioning.new_iccid == iccid, Provisioning.step == Step.DONE)
+        .order_by(Provisioning.round.desc())
+        .limit(1)
+    )
+    if prov is None:
+        return None
+    app = replacements.lock_for_provisioning(session, prov.application_id)
+    return app if app is not None and app.state == ApplicationState.CODE_READY else None
+
+
 def _apply(session: Session, secret: bytes, notice: Notice, at: dt.datetime) -> str:
     profile = lines.profile_anywhere(session, notice.iccid)
     if profile is None:
@@ -104,8 +120,8 @@ def _apply(session: Session, secret: bytes, notice: Notice, at: dt.datetime) -> 
         profile.state = ProfileState.DOWNLOADED
         if line.iccid == profile.iccid and notice.eid:
             line.eid = notice.eid
-        waiting = replacements.awaiting_install(session, line.tenant_id, line.id)
-        if waiting is not None and line.iccid == profile.iccid:
+        waiting = _waiting_for(session, profile.iccid)
+        if waiting is not None:
             delivery.downloaded(session, waiting.id, at)
     elif point == NotificationPoint.BPP_INSTALLATION and ok:
         profile.state, profile.device_state = ProfileState.INSTALLED, DeviceState.ENABLED
@@ -115,7 +131,7 @@ def _apply(session: Session, secret: bytes, notice: Notice, at: dt.datetime) -> 
         if notice.eid:
             line.eid = notice.eid
         lines.lift_suspension(session, line, at=at, actor=audit.SYSTEM)
-        app = replacements.awaiting_install(session, line.tenant_id, line.id)
+        app = _waiting_for(session, profile.iccid)
         if app is not None:
             replacements.installed(session, secret, app, at)
     elif point in (NotificationPoint.CONFIRMATION_FAILURE, NotificationPoint.BPP_INSTALLATION):

@@ -833,14 +833,6 @@ def reissue_started(
     _move(session, app, S.PROVISIONING, at, actor, round=round_)
 
 
-def awaiting_install(
-    session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID
-) -> Application | None:
-    """The line's application whose code is ready, if any (the install notification ends it)."""
-    found = repository.open_for_line(session, tenant_id, line_id)
-    return found if found is not None and found.state == S.CODE_READY else None
-
-
 def _notify(
     session: Session, key: bytes, app: Application, state: ApplicationState, at: dt.datetime
 ) -> None:
