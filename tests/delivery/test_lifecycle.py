@@ -133,6 +133,10 @@ def test_installation_is_tracked_and_the_fee_charged_to_credit_with_a_receipt(
     signed_in(client, deps, ready)
     page = client.get(f"/acme/applications/{ready.app_id}")
     assert 'id="receipt"' in page.text and charge.receipt_number in page.text
+    # The timeline shows the download, then the installation.
+    assert page.text.index('data-profile="downloaded"') < page.text.index(
+        '<li data-state="installed"'
+    )
 
 
 @pytest.mark.parametrize(
@@ -199,6 +203,7 @@ def test_a_failed_installation_lets_the_customer_ask_again(
     url = f"/acme/applications/{ready.app_id}"
     page = client.get(url)
     assert 'id="code-expired"' in page.text and 'id="ask-again"' in page.text
+    assert 'data-profile="install_failed"' in page.text
     client.post(f"{url}/esim/again", data={"csrf_token": csrf})
     run(deps, clock)
     assert state_of(deps.sessions, ready.app_id)[0] == "code_ready"

@@ -207,7 +207,8 @@ def _deliver_and_install(page: Page, live: Live, holder: Customer, language: str
     )
     assert factories.SANDBOX.download(code.matching_id, EID, None).ok
     assert factories.SANDBOX.install(iccid).ok
-    assert Notifier(live.url, live.notify_token).deliver(factories.SANDBOX) == 2
+    # (The session's sandbox may hold other tests' notices too: resim ignores unknown ICCIDs.)
+    assert Notifier(live.url, live.notify_token).deliver(factories.SANDBOX) >= 2
     page.goto(app_url)
     _wait_for_state(page, "installed")
     expect(page.locator("#receipt")).to_be_visible()

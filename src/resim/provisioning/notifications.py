@@ -123,6 +123,7 @@ def _apply(session: Session, secret: bytes, notice: Notice, at: dt.datetime) -> 
         waiting = _waiting_for(session, profile.iccid)
         if waiting is not None:
             delivery.downloaded(session, waiting.id, at)
+            replacements.profile_progress(session, waiting, "downloaded", at)
     elif point == NotificationPoint.BPP_INSTALLATION and ok:
         profile.state, profile.device_state = ProfileState.INSTALLED, DeviceState.ENABLED
         if line.iccid != profile.iccid:
@@ -136,6 +137,9 @@ def _apply(session: Session, secret: bytes, notice: Notice, at: dt.datetime) -> 
             replacements.installed(session, secret, app, at)
     elif point in (NotificationPoint.CONFIRMATION_FAILURE, NotificationPoint.BPP_INSTALLATION):
         profile.state = ProfileState.ERROR
+        waiting = _waiting_for(session, profile.iccid)
+        if waiting is not None:
+            replacements.profile_progress(session, waiting, "install_failed", at)
     elif point == NotificationPoint.DELETED and ok:
         profile.state, profile.device_state = ProfileState.UNAVAILABLE, DeviceState.DELETED
     else:

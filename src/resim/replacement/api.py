@@ -72,7 +72,8 @@ def to_out(request: Request, session: Session, app: Application) -> ApplicationO
         if failure
         else None,
         timeline=[
-            EventOut(state=e.state, at=e.at, actor=e.actor) for e in service.timeline(session, app)
+            EventOut(state=e.state, at=e.at, actor=e.actor, profile=e.details.get("profile"))
+            for e in service.timeline(session, app)
         ],
     )
 

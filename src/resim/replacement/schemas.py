@@ -94,6 +94,7 @@ class EventOut(ApiModel):
     state: str
     at: dt.datetime
     actor: str
+    profile: str | None = None  # what the SM-DP+ reported: downloaded, install_failed
 
 
 class QuoteOut(ApiModel):

@@ -826,6 +826,12 @@ def receipt_text(lang: str, charged: Charge, msisdn: str) -> str:
     return "\n".join(lines_)
 
 
+def profile_progress(session: Session, app: Application, what: str, at: dt.datetime) -> None:
+    """What the SM-DP+ reported of the new profile, on the customer's timeline: ``downloaded``
+    or ``install_failed`` (the application's state does not change)."""
+    _event(session, app, at, audit.SYSTEM.type, profile=what)
+
+
 def reissue_started(
     session: Session, app: Application, at: dt.datetime, actor: audit.Actor, round_: int
 ) -> None:
