@@ -5,36 +5,19 @@ from __future__ import annotations
 import httpx
 
 from resim.app import create_app
-from resim.db.engine import transaction
-from resim.deps import Deps, keyring, open_sandbox
+from resim.deps import Deps, keyring
 from resim.kit.clock import FixedClock
-from resim.provisioning import inventory
 from resim.provisioning import service as provisioning
 from resim.tasks import make_worker
-from resim.tenant import service as tenants
-from tests.pg import free_port
-from tests.provisioning.world import approve, holder, state_of
+from tests.provisioning.world import approve, embedded, state_of
 from tests.servers import serve
 
 
 def test_the_simulated_phone_installs_the_code_and_resim_hears_of_it(
     deps: Deps, clock: FixedClock
 ) -> None:
-    port = free_port()
     deps.settings.demo = True
-    deps.settings.smdp.url = None
-    deps.settings.public_url = f"http://127.0.0.1:{port}"
-    case = holder(deps.sessions, clock.now())
-    sandbox = open_sandbox(deps.settings)
-    sandbox.add_pool("phone", "8939960", "22296", 1)
-    rows = [
-        inventory.StockedProfile(p.iccid, p.imsi, p.ki, p.opc)
-        for p in sandbox.store.profiles("phone")
-    ]
-    with transaction(deps.sessions) as session:
-        inventory.load(session, keyring(deps), case.tenant_id, "phone", rows, at=clock.now())
-        tenant = tenants.by_id(session, case.tenant_id)
-        tenant.policy = {**tenant.policy, "profile_type": "phone", "confirmation_code": True}
+    case, port = embedded(deps, clock.now(), "phone", ("8939960", "22296"), confirmation_code=True)
     app_id = approve(deps.sessions, case, clock.now())
     with serve(create_app(deps=deps), port=port) as url:
         make_worker(deps).run_until_idle()

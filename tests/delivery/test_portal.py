@@ -184,3 +184,24 @@ def test_a_link_needs_a_verified_phone_and_bad_links_change_nothing(
     assert client.get("/acme/d/not-a-real-link").status_code == 404
     with deps.sessions() as session:
         assert session.scalar(select(func.count()).select_from(DeliveryLink)) == before
+
+
+def test_the_email_link_sent_when_the_code_is_ready_opens_with_a_code_by_sms(
+    client: TestClient, deps: Deps, clock: FixedClock
+) -> None:
+    ready = code_ready(deps, clock)  # e-mail is the first channel: its link went out already
+    deliver(deps)
+    assert deps.outbox is not None
+    mail = next(
+        s.message.text for s in deps.outbox.messages() if s.message.to == ready.contact_email
+    )
+    assert "LPA:" not in mail and "iPhone" in mail
+    path = "/acme/d/" + mail.split("/acme/d/", 1)[1].split()[0]
+    token = CSRF.search(client.get(path).text).group(1)  # type: ignore[union-attr]
+    client.post(f"{path}/code", data={"csrf_token": token})
+    deliver(deps)
+    proof = CODE.search(last_sms(deps, ALT_PHONE)).group(1)  # type: ignore[union-attr]
+    shown = client.post(path, data={"code": proof, "csrf_token": token})
+    assert shown.status_code == 200
+    code = code_of(deps, ready.app_id)
+    assert html.unescape(LPA.search(shown.text).group(0)) == code.lpa  # type: ignore[union-attr]

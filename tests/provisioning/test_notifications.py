@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from resim.app import create_app
-from resim.db.engine import transaction
-from resim.deps import Deps, keyring, open_sandbox
+from resim.deps import Deps, keyring
 from resim.integrations.es2plus.protocol import ADMIN_PROTOCOL
 from resim.kit.clock import FixedClock
 from resim.line.models import (
@@ -24,15 +23,12 @@ from resim.line.models import (
     LineState,
     ProfileState,
 )
-from resim.provisioning import inventory
 from resim.provisioning import service as provisioning
 from resim.provisioning.models import ProfileNotification
 from resim.smdp_sandbox.server import Notifier
 from resim.tasks import make_worker
-from resim.tenant import service as tenants
 from tests import factories
-from tests.pg import free_port
-from tests.provisioning.world import approve, holder, state_of
+from tests.provisioning.world import approve, embedded, holder, state_of
 from tests.servers import serve
 
 EID = "89049032111111111111111111111158"
@@ -158,20 +154,7 @@ def test_resim_serves_its_own_sandbox_and_provisions_through_it(
     deps: Deps, clock: FixedClock
 ) -> None:
     """The embedded default: no SM-DP+ URL, so resim mounts the sandbox and calls itself."""
-    port = free_port()
-    deps.settings.smdp.url = None
-    deps.settings.public_url = f"http://127.0.0.1:{port}"
-    case = holder(deps.sessions, clock.now())
-    sandbox = open_sandbox(deps.settings)
-    sandbox.add_pool("embedded", "8939970", "22297", 2)
-    rows = [
-        inventory.StockedProfile(p.iccid, p.imsi, p.ki, p.opc)
-        for p in sandbox.store.profiles("embedded")
-    ]
-    with transaction(deps.sessions) as session:
-        inventory.load(session, keyring(deps), case.tenant_id, "embedded", rows, at=clock.now())
-        tenant = tenants.by_id(session, case.tenant_id)
-        tenant.policy = {**tenant.policy, "profile_type": "embedded"}
+    case, port = embedded(deps, clock.now(), "embedded", ("8939970", "22297"))
     app_id = approve(deps.sessions, case, clock.now())
     with serve(create_app(deps=deps), port=port) as url:
         make_worker(deps).run_until_idle()

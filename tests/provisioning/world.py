@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from resim.db.engine import transaction
 from resim.delivery import schedule
+from resim.deps import Deps, keyring, open_sandbox
 from resim.jobs import service as jobs
 from resim.jobs.models import Job, JobStatus
 from resim.line.models import Line, LineEvent, LineEventKind
+from resim.provisioning import inventory
 from resim.provisioning.models import Provisioning
 from resim.registry.models import Subscriber
 from resim.replacement import service as replacements
@@ -21,6 +23,7 @@ from resim.replacement.models import Application, ApplicationEvent
 from resim.replacement.states import ApplicationState
 from resim.tenant import service as tenants
 from tests import factories
+from tests.pg import free_port
 
 
 @dataclass(frozen=True)
@@ -161,3 +164,25 @@ def check_invariants(
         )
         assert doubled == 0
     return outcome
+
+
+def embedded(
+    deps: Deps, at: dt.datetime, profile_type: str, prefixes: tuple[str, str], **policy: object
+) -> tuple[Case, int]:
+    """resim's own mounted sandbox (no SM-DP+ URL) with one profile of a new type stocked
+    for a new holder's tenant; returns the holder and the port resim must be served on."""
+    port = free_port()
+    deps.settings.smdp.url = None
+    deps.settings.public_url = f"http://127.0.0.1:{port}"
+    case = holder(deps.sessions, at)
+    sandbox = open_sandbox(deps.settings)
+    sandbox.add_pool(profile_type, prefixes[0], prefixes[1], 2)
+    rows = [
+        inventory.StockedProfile(p.iccid, p.imsi, p.ki, p.opc)
+        for p in sandbox.store.profiles(profile_type)
+    ]
+    with transaction(deps.sessions) as session:
+        inventory.load(session, keyring(deps), case.tenant_id, profile_type, rows, at=at)
+        tenant = tenants.by_id(session, case.tenant_id)
+        tenant.policy = {**tenant.policy, "profile_type": profile_type, **policy}
+    return case, port
