@@ -199,7 +199,10 @@ def test_the_email_link_sent_when_the_code_is_ready_opens_with_a_code_by_sms(
     path = "/acme/d/" + mail.split("/acme/d/", 1)[1].split()[0]
     token = CSRF.search(client.get(path).text).group(1)  # type: ignore[union-attr]
     client.post(f"{path}/code", data={"csrf_token": token})
+    client.post(f"{path}/code", data={"csrf_token": token})  # a second press sends nothing
     deliver(deps)
+    assert deps.sms_outbox is not None
+    assert len([s for s in deps.sms_outbox.messages() if s.message.to == ALT_PHONE]) == 1
     proof = CODE.search(last_sms(deps, ALT_PHONE)).group(1)  # type: ignore[union-attr]
     shown = client.post(path, data={"code": proof, "csrf_token": token})
     assert shown.status_code == 200

@@ -42,6 +42,7 @@ LINK_CHANNELS = ("sms", "email")
 CHANNELS = ("screen", "app", *LINK_CHANNELS)
 PROOF_TRIES = 5
 PROOF_MINUTES = 15
+PROOF_RESEND = dt.timedelta(minutes=1)
 
 CAP_REACHED = N_(
     "You have seen this code as many times as allowed. To get a new eSIM, start a new "
@@ -278,6 +279,9 @@ def send_proof(
     """The code that opens the link, on the other channel (with the confirmation code, where
     the tenant uses one). Returns that channel's name."""
     _found, prov = _ready(session, app, at)
+    other = other_channel(link.channel)
+    if link.proof_sent_at is not None and at - link.proof_sent_at < PROOF_RESEND:
+        return other  # one code a minute: whoever holds the link cannot flood the customer
     code = numeric_code(6)
     link.proof_hash = keyed_hash(settings.secret_bytes, "delivery-proof", str(link.id), code)
     link.proof_sent_at = at
@@ -288,7 +292,6 @@ def send_proof(
     )
     if confirmation is not None:
         text += "\n" + gettext_for(lang, CONFIRMATION_TEXT) % {"code": confirmation}
-    other = other_channel(link.channel)
     _send(session, settings, app, other, text, at)
     session.flush()
     return other
