@@ -163,6 +163,48 @@ def load_profiles(
     console.print(f"{added} of {len(rows)} profiles of type {kind} stocked for {tenant}")
 
 
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[
+        str | None, typer.Option(help="One operator's slug; all when left out.")
+    ] = None,
+) -> None:
+    """Check every tenant's audit chain: exit 1 and name the first event that does not hold."""
+    from sqlalchemy import select
+
+    from resim.audit import service as audit
+    from resim.db.engine import make_engine, make_sessionmaker
+    from resim.errors import AppError
+    from resim.tenant import service as tenants
+    from resim.tenant.models import Tenant
+
+    settings = _settings()
+    sessions = make_sessionmaker(make_engine(settings.db.url))
+    broken = 0
+    with sessions() as session:
+        if tenant is None:
+            found = list(session.scalars(select(Tenant).order_by(Tenant.slug)))
+        else:
+            try:
+                found = [tenants.get(session, tenant)]
+            except AppError as exc:
+                console.print(f"[red]No operator '{tenant}'.")
+                raise typer.Exit(2) from exc
+        for each in found:
+            result = audit.verify(session, each.id)
+            if result is None:
+                console.print(f"{each.slug}: the audit chain holds")
+            else:
+                broken += 1
+                console.print(f"[red]{each.slug}: event {result.seq}: {result.why}")
+    if broken:
+        raise typer.Exit(1)
+
+
 @app.command("import-lines")
 def import_lines(
     path: Annotated[Path, typer.Argument(help="CSV file, UTF-8, with a header row.")],

@@ -1,6 +1,6 @@
 """Every feature's models in one import, for Alembic and metadata-wide tools."""
 
-from resim.audit.models import AuditEvent
+from resim.audit.models import AuditChain, AuditEvent
 from resim.auth.models import CustomerSession, RateLimitHit, SigninChallenge
 from resim.billing.models import Charge
 from resim.customer.models import Customer
@@ -18,6 +18,7 @@ from resim.tenant.models import Plan, Tenant
 __all__ = [
     "Application",
     "ApplicationEvent",
+    "AuditChain",
     "AuditEvent",
     "Charge",
     "ContactVerification",
