@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )
-    if deps.settings.smdp.backend == "sandbox" and deps.settings.smdp.url is None:
+    if deps.settings.smdp.embedded:
         # The embedded SM-DP+: another system that happens to share the process.
         settings = deps.settings
         sandbox = open_sandbox(settings, requesters=frozenset({settings.smdp.requester_id}))

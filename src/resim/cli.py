@@ -114,7 +114,7 @@ def demo(
         now = SystemClock().now()
         counts = load(session, now=now, seed=seed)
         stocked = 0
-        if settings.smdp.backend == "sandbox" and settings.smdp.url is None:
+        if settings.smdp.embedded:
             keyring = settings.documents.keyring(settings.secret_bytes)
             stocked = stock_profiles(session, open_sandbox(settings), keyring, now=now)
     console.print(

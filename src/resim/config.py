@@ -104,6 +104,11 @@ class SmdpSettings(BaseModel):
         "activation codes when an SM-DP+ does not say its own.",
     )
 
+    @property
+    def embedded(self) -> bool:
+        """resim serves the sandbox itself, under /smdp-sandbox."""
+        return self.backend == "sandbox" and self.url is None
+
 
 class HlrSettings(BaseModel):
     backend: Literal["registry", "osmo-hlr"] = Field(

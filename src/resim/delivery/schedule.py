@@ -18,6 +18,7 @@ from resim.tenant import service as tenants
 
 EXPIRE = "delivery.expire"  # the code was not installed in time: release it
 SEND_LINK = "delivery.send_link"  # a one-time link on the customer's remembered channel
+LINK_CHANNELS = ("sms", "email")  # the channels a one-time link can go by
 DEFAULT_CHANNEL = "email"
 
 
@@ -47,7 +48,7 @@ def code_ready(session: Session, tenant_id: uuid.UUID, app_id: uuid.UUID, at: dt
     session.flush()
     payload = {"application_id": str(app_id), "expires_at": expires.isoformat()}
     jobs.enqueue(session, EXPIRE, payload, at=at, tenant_id=tenant_id, run_after=expires)
-    if found.channel in ("sms", "email"):
+    if found.channel in LINK_CHANNELS:
         jobs.enqueue(
             session,
             SEND_LINK,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resim.audit import service as audit
+from resim.auth.service import CODE_WRONG
 from resim.config import Settings
 from resim.customer import service as customers
 from resim.delivery import schedule
@@ -38,8 +39,6 @@ from resim.replacement.states import ApplicationState
 from resim.tenant import service as tenants
 
 REISSUE = "delivery.reissue"
-LINK_CHANNELS = ("sms", "email")
-CHANNELS = ("screen", "app", *LINK_CHANNELS)
 PROOF_TRIES = 5
 PROOF_MINUTES = 15
 PROOF_RESEND = dt.timedelta(minutes=1)
@@ -53,7 +52,6 @@ NOT_READY = N_("There is no eSIM code to show for this request.")
 LINK_INVALID = N_(
     "This link is not valid any more. Sign in to see your eSIM, or ask for a new link."
 )
-PROOF_WRONG = N_("This code is wrong or has expired. Ask for a new one.")
 
 INSTALL_HELP = N_(
     "iPhone: Settings > Mobile Service > Add eSIM > Use QR Code. "
@@ -206,12 +204,13 @@ def send_link(
     actor: audit.Actor,
 ) -> DeliveryLink:
     """A one-time link on ``channel``; it opens with a code sent on the other channel."""
-    if channel not in LINK_CHANNELS:
+    if channel not in schedule.LINK_CHANNELS:
         raise Invalid("UNKNOWN_CHANNEL", N_("Choose SMS or e-mail."))
     found, _prov = _ready(session, app, at)
     _contact(session, app, channel)
     _contact(session, app, other_channel(channel))  # the proof code needs the other one too
-    policy = tenants.policy(tenants.by_id(session, app.tenant_id))
+    tenant = tenants.by_id(session, app.tenant_id)
+    policy = tenants.policy(tenant)
     secret = token(18)
     expires = min(found.expires_at, at + dt.timedelta(hours=policy.delivery_link_hours))
     link = DeliveryLink(
@@ -225,9 +224,7 @@ def send_link(
     )
     session.add(link)
     found.channel, found.updated_at = channel, at
-    holder = customers.get(session, app.tenant_id, app.customer_id)
-    tenant = tenants.by_id(session, app.tenant_id)
-    lang = holder.language
+    lang = customers.get(session, app.tenant_id, app.customer_id).language
     text = gettext_for(lang, LINK_TEXT) % {
         "msisdn": replacements.line_of(session, app).msisdn,
         "url": f"{settings.public_url}/{tenant.slug}/d/{secret}",
@@ -330,7 +327,7 @@ def prove(
     )
     if link.proof_hash is None or not fresh or expected != link.proof_hash:
         link.proof_tries += 1
-        raise Invalid("CODE_INVALID", PROOF_WRONG, field="code")
+        raise Invalid("CODE_INVALID", CODE_WRONG, field="code")
     link.used_at = at
     keyring = settings.documents.keyring(settings.secret_bytes)
     # The confirmation code went with the proof code, on the other channel.

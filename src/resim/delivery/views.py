@@ -17,6 +17,7 @@ from resim.deps import SANDBOX_MOUNT, keyring
 from resim.errors import AppError
 from resim.replacement import service as replacements
 from resim.replacement.models import Application
+from resim.smdp_sandbox import phone
 from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of
 from resim.web.errors import STATUS, app_error_message
@@ -48,8 +49,7 @@ def _esim(request: Request, app: Application, shown: Revealed, via_link: str | N
 def _demo_phone(request: Request) -> str | None:
     """In the demo with the embedded SM-DP+ sandbox: where its simulated phone takes codes."""
     settings = deps_of(request).settings
-    embedded = settings.smdp.backend == "sandbox" and settings.smdp.url is None
-    return SANDBOX_MOUNT + "/sandbox/phone" if settings.demo and embedded else None
+    return SANDBOX_MOUNT + phone.PATH if settings.demo and settings.smdp.embedded else None
 
 
 def _back(tenant: Tenant, app_id: uuid.UUID, note: str | None = None) -> Response:
@@ -89,12 +89,13 @@ def show(
         )
     except AppError as exc:
         session.rollback()
-        return _refused(request, tenant, app, exc)
+        return _refused(request, app, exc)
     session.commit()
     return _esim(request, app, shown, None)
 
 
-def _refused(request: Request, tenant: Tenant, app: Application, exc: AppError) -> Response:
+def _refused(request: Request, app: Application | None, exc: AppError) -> Response:
+    """Why no code is shown; with no application (a link), it points to the sign-in."""
     return render(
         request,
         "esim_refused.html",
@@ -127,7 +128,7 @@ def send_link(
         )
     except AppError as exc:
         session.rollback()
-        return _refused(request, tenant, app, exc)
+        return _refused(request, app, exc)
     session.commit()
     return _back(tenant, app.id, f"link-{channel}")
 
@@ -149,7 +150,7 @@ def ask_again(
         )
     except AppError as exc:
         session.rollback()
-        return _refused(request, tenant, app, exc)
+        return _refused(request, app, exc)
     session.commit()
     return _back(tenant, app.id)
 
@@ -169,15 +170,6 @@ def _link_page(
     )
 
 
-def _gone(request: Request, exc: AppError) -> Response:
-    return render(
-        request,
-        "esim_refused.html",
-        {"app": None, "message": app_error_message(request, exc)},
-        STATUS[exc.kind],
-    )
-
-
 @router.get("/d/{secret}")
 def link_page(
     secret: str,
@@ -191,7 +183,7 @@ def link_page(
             session, deps.settings, tenant.id, secret, deps.clock.now()
         )
     except AppError as exc:
-        return _gone(request, exc)
+        return _refused(request, None, exc)
     return _link_page(request, secret, link.channel, sent_to=None)
 
 
@@ -210,7 +202,7 @@ def link_code(
         other = service.send_proof(session, deps.settings, link, app, deps.clock.now())
     except AppError as exc:
         session.rollback()
-        return _gone(request, exc)
+        return _refused(request, None, exc)
     session.commit()
     return _link_page(request, secret, link.channel, sent_to=other)
 
@@ -228,14 +220,14 @@ def link_open(
     try:
         link, app = service.link_by_token(session, deps.settings, tenant.id, secret, now)
     except AppError as exc:
-        return _gone(request, exc)
+        return _refused(request, None, exc)
     actor = Actor("customer", str(app.customer_id), client_ip(request))
     try:
         shown = service.prove(session, deps.settings, link, app, code, at=now, actor=actor)
     except AppError as exc:
         session.commit()  # the wrong try is counted
         if exc.code != "CODE_INVALID":
-            return _gone(request, exc)
+            return _refused(request, None, exc)
         other = service.other_channel(link.channel)
         return _link_page(
             request, secret, link.channel, sent_to=other, error=app_error_message(request, exc)

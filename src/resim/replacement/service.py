@@ -779,19 +779,7 @@ def installed(session: Session, key: bytes, app: Application, at: dt.datetime) -
         free_reason=app.fee_free_reason,
         at=at,
     )
-    holder = customers.get(session, app.tenant_id, app.customer_id)
-    lang = holder.language
-    text = gettext_for(lang, STATE_NOTICES[S.INSTALLED]) % {"msisdn": line.msisdn}
-    messages.queue_email(
-        session,
-        key=key,
-        tenant_id=app.tenant_id,
-        to=holder.email,
-        subject=gettext_for(lang, "Your new eSIM is installed: receipt %(number)s")
-        % {"number": charged.receipt_number},
-        text=text + "\n\n" + receipt_text(lang, charged, line.msisdn),
-        at=at,
-    )
+    _notify(session, key, app, S.INSTALLED, at, receipt=charged)
 
 
 FREE_REASONS = {
@@ -840,18 +828,33 @@ def reissue_started(
 
 
 def _notify(
-    session: Session, key: bytes, app: Application, state: ApplicationState, at: dt.datetime
+    session: Session,
+    key: bytes,
+    app: Application,
+    state: ApplicationState,
+    at: dt.datetime,
+    *,
+    receipt: Charge | None = None,
 ) -> None:
-    """An e-mail to the holder's address on file at each change of the application."""
+    """An e-mail to the holder's address on file at each change of the application; the
+    receipt, when there is one, goes with it."""
     holder = customers.get(session, app.tenant_id, app.customer_id)
+    lang = holder.language
     line = line_of(session, app)
+    subject = gettext_for(lang, "Your SIM replacement request")
+    text = gettext_for(lang, STATE_NOTICES[state]) % {"msisdn": line.msisdn}
+    if receipt is not None:
+        subject = gettext_for(lang, "Your new eSIM is installed: receipt %(number)s") % {
+            "number": receipt.receipt_number
+        }
+        text += "\n\n" + receipt_text(lang, receipt, line.msisdn)
     messages.queue_email(
         session,
         key=key,
         tenant_id=app.tenant_id,
         to=holder.email,
-        subject=gettext_for(holder.language, "Your SIM replacement request"),
-        text=gettext_for(holder.language, STATE_NOTICES[state]) % {"msisdn": line.msisdn},
+        subject=subject,
+        text=text,
         at=at,
     )
 

@@ -17,6 +17,7 @@ from resim.smdp_sandbox.rules import Sandbox
 from resim.smdp_sandbox.server import Notifier
 
 DEMO_EID = "89049032123451234512345678901235"
+PATH = "/sandbox/phone"
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Simulated phone</title><link rel="stylesheet" href="/static/site.css"></head>
@@ -30,7 +31,7 @@ def _page(body: str, status: int = 200) -> HTMLResponse:
 
 
 def add_routes(app: FastAPI, sandbox: Sandbox, notifier: Notifier | None, mount: str) -> None:
-    @app.post("/sandbox/phone", response_class=HTMLResponse)
+    @app.post(PATH, response_class=HTMLResponse)
     def phone(
         activation_code: str = Form(""),
         confirmation_code: str = Form(""),
@@ -48,7 +49,7 @@ def add_routes(app: FastAPI, sandbox: Sandbox, notifier: Notifier | None, mount:
             return _page('<p id="phone-result">Not an activation code.</p>' + back_link, 422)
         if code.confirmation_code_required and not confirmation_code:
             return _page(
-                f'<form method="post" action="{mount}/sandbox/phone">'
+                f'<form method="post" action="{mount}{PATH}">'
                 f'<input type="hidden" name="activation_code" value="{html.escape(code.lpa)}">'
                 f'<input type="hidden" name="back" value="{html.escape(back)}">'
                 '<label for="confirmation_code">Confirmation code</label>'
