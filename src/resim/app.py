@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from resim import __version__
+from resim.agent import views as agent_views
 from resim.auth import api as auth_api
 from resim.auth import views as auth_views
 from resim.config import Settings
@@ -21,9 +22,11 @@ from resim.line import api as line_api
 from resim.line import views as line_views
 from resim.logs import configure
 from resim.message import api as message_api
+from resim.office import views as office_views
 from resim.provisioning import api as provisioning_api
 from resim.replacement import api as replacement_api
 from resim.replacement import views as replacement_views
+from resim.review import views as review_views
 from resim.smdp_sandbox import phone as sandbox_phone
 from resim.smdp_sandbox.server import Notifier
 from resim.smdp_sandbox.server import create_app as sandbox_app
@@ -81,6 +84,10 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app.include_router(delivery_api.router)
     app.include_router(message_api.router)
     app.include_router(web_views.router)
+    # The back office before the customer portal's /{tenant}/... pages.
+    app.include_router(agent_views.router)
+    app.include_router(review_views.router)
+    app.include_router(office_views.router)
     app.include_router(web_views.tenant_router)
     app.include_router(auth_views.router)
     app.include_router(line_views.router)

@@ -97,7 +97,7 @@ def demo(
 ) -> None:
     """Load the demo data set: three operators, plans, a few hundred customers and lines."""
     from resim.db.engine import make_engine, make_sessionmaker, transaction
-    from resim.demo.data import DEMO_ACCOUNTS, load, stock_profiles
+    from resim.demo.data import DEMO_ACCOUNTS, DEMO_STAFF, add_agents, load, stock_profiles
     from resim.deps import open_sandbox
     from resim.kit.clock import SystemClock
     from resim.tenant import service as tenants
@@ -113,6 +113,7 @@ def demo(
             raise typer.Exit(1)
         now = SystemClock().now()
         counts = load(session, now=now, seed=seed)
+        staff = add_agents(session, settings, now=now)
         stocked = 0
         if settings.smdp.embedded:
             keyring = settings.documents.keyring(settings.secret_bytes)
@@ -123,6 +124,10 @@ def demo(
     )
     for slug, email in DEMO_ACCOUNTS:
         console.print(f"  sign in at /{slug}/signin as {email}")
+    console.print(
+        f"{staff} back-office accounts, e.g. /aurora/office/ as "
+        f"{DEMO_STAFF[0][0]}@aurora.example (the sign-in page shows the demo codes)"
+    )
 
 
 @app.command("load-profiles")
@@ -203,6 +208,60 @@ def audit_verify(
                 console.print(f"[red]{each.slug}: event {result.seq}: {result.why}")
     if broken:
         raise typer.Exit(1)
+
+
+agent_app = typer.Typer(help="Back-office accounts.", no_args_is_help=True)
+app.add_typer(agent_app, name="agent")
+
+
+@agent_app.command("create")
+def agent_create(
+    tenant: Annotated[str, typer.Option(help="The operator's slug.")],
+    email: Annotated[str, typer.Option(help="The agent's e-mail (their sign-in name).")],
+    name: Annotated[str, typer.Option(help="The agent's full name.")],
+    role: Annotated[str, typer.Option(help="agent, supervisor, admin or auditor.")] = "admin",
+) -> None:
+    """Create a back-office account (the first admin, typically) and print its one-time
+    set-up link, where the person chooses a password and enrols an authenticator app."""
+    from resim.agent import service as agents
+    from resim.agent.roles import Role
+    from resim.agent.schemas import NewAgentForm
+    from resim.audit.service import Actor
+    from resim.db.engine import make_engine, make_sessionmaker, transaction
+    from resim.errors import AppError
+    from resim.kit.clock import SystemClock
+    from resim.tenant import service as tenants
+
+    try:
+        form = NewAgentForm.model_validate({"email": email, "name": name, "role": role})
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        console.print(f"[red]Give a valid e-mail, a name, and a role among {roles}.")
+        raise typer.Exit(2) from None
+    settings = _settings()
+    with transaction(make_sessionmaker(make_engine(settings.db.url))) as session:
+        found = tenants.find(session, tenant)
+        if found is None:
+            console.print(f"[red]No operator '{tenant}'.")
+            raise typer.Exit(1)
+        try:
+            agent, setup = agents.create(
+                session,
+                settings,
+                found.id,
+                email=form.email,
+                name=form.name,
+                role=form.role,
+                at=SystemClock().now(),
+                actor=Actor("cli"),
+            )
+        except AppError as exc:
+            console.print(f"[red]{exc.message % exc.params}")
+            raise typer.Exit(1) from None
+    link = f"{settings.public_url.rstrip('/')}/{found.slug}/office/setup/{setup}"
+    hours = settings.security.agent_setup_hours
+    console.print(f"{agent.role} {agent.email} created. Set-up link (valid {hours} hours, once):")
+    console.print(link, soft_wrap=True)
 
 
 @app.command("import-lines")

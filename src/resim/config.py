@@ -155,6 +155,24 @@ class SecuritySettings(BaseModel):
     signin_per_ip: int = Field(30, ge=1, description="Sign-in attempts per IP a window.")
     signin_window_minutes: int = Field(15, ge=1, description="The rate-limit window.")
     idempotency_hours: int = Field(24, ge=1, description="How long POST answers are replayed.")
+    agent_session_minutes: int = Field(
+        8 * 60, ge=5, le=24 * 60, description="An agent's session life, however active."
+    )
+    agent_idle_minutes: int = Field(
+        30, ge=1, le=24 * 60, description="An agent's session ends after this long unused."
+    )
+    agent_max_failures: int = Field(
+        5, ge=1, le=20, description="Failed agent sign-ins in a row before the account locks."
+    )
+    agent_lockout_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="How long a locked agent account stays locked."
+    )
+    agent_setup_hours: int = Field(
+        72, ge=1, le=30 * 24, description="How long a new agent's set-up link works."
+    )
+    review_claim_minutes: int = Field(
+        30, ge=1, le=24 * 60, description="How long an agent's claim on an application lasts."
+    )
     country_header: str | None = Field(
         None,
         description="Header in which the trusted edge proxy puts the client's ISO country code "

@@ -1,5 +1,6 @@
 """Every feature's models in one import, for Alembic and metadata-wide tools."""
 
+from resim.agent.models import Agent, AgentSession
 from resim.audit.models import AuditChain, AuditEvent
 from resim.auth.models import CustomerSession, RateLimitHit, SigninChallenge
 from resim.billing.models import Charge
@@ -13,9 +14,12 @@ from resim.message.models import SmsReport
 from resim.provisioning.models import ExternalCall, ProfileNotification, ProfileStock, Provisioning
 from resim.registry.models import Subscriber, SubscriberChange
 from resim.replacement.models import Application, ApplicationEvent, ContactVerification
+from resim.review.models import ReviewClaim, ReviewDecision
 from resim.tenant.models import Plan, Tenant
 
 __all__ = [
+    "Agent",
+    "AgentSession",
     "Application",
     "ApplicationEvent",
     "AuditChain",
@@ -37,6 +41,8 @@ __all__ = [
     "ProfileStock",
     "Provisioning",
     "RateLimitHit",
+    "ReviewClaim",
+    "ReviewDecision",
     "SigninChallenge",
     "SmsReport",
     "StoredDocument",

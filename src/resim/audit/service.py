@@ -160,6 +160,36 @@ def verify(session: Session, tenant_id: uuid.UUID) -> Broken | None:
     return None
 
 
+@dataclass(frozen=True)
+class Search:
+    action: str | None = None  # a prefix: "review." finds every review event
+    actor_id: str | None = None
+    subject_id: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def search(
+    session: Session, tenant_id: uuid.UUID, query: Search, *, limit: int | None = 200
+) -> list[AuditEvent]:
+    """The tenant's events matching every given field, newest first."""
+    stmt = select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
+    if query.action:
+        stmt = stmt.where(AuditEvent.action.startswith(query.action, autoescape=True))
+    if query.actor_id:
+        stmt = stmt.where(AuditEvent.actor_id == query.actor_id)
+    if query.subject_id:
+        stmt = stmt.where(AuditEvent.subject_id == query.subject_id)
+    if query.since:
+        stmt = stmt.where(AuditEvent.at >= query.since)
+    if query.until:
+        stmt = stmt.where(AuditEvent.at < query.until)
+    stmt = stmt.order_by(AuditEvent.seq.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt.execution_options(yield_per=1000)))
+
+
 def events_for(
     session: Session, tenant_id: uuid.UUID, subject_id: str, limit: int = 50
 ) -> list[AuditEvent]:

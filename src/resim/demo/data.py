@@ -12,9 +12,13 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
+import pyotp
 from sqlalchemy.orm import Session
 
+from resim.agent import service as agents
+from resim.agent.roles import Role
 from resim.audit.service import Actor
+from resim.config import Settings
 from resim.customer import service as customers
 from resim.customer.schemas import NewCustomer
 from resim.kit.codice_fiscale import CodiceFiscale
@@ -405,3 +409,34 @@ def stock_profiles(
         tenant = tenants.get(session, spec.slug)
         added += inventory.load(session, keyring, tenant.id, profile_type, rows, at=now)
     return added
+
+
+DEMO_STAFF = [
+    ("agente", "Anna Agente", Role.AGENT),
+    ("supervisore", "Sergio Supervisore", Role.SUPERVISOR),
+    ("admin", "Alba Amministratrice", Role.ADMIN),
+    ("revisore", "Rita Revisora", Role.AUDITOR),
+]
+
+
+def add_agents(session: Session, settings: Settings, *, now: dt.datetime) -> int:
+    """Back-office accounts for every demo operator, set up with the demo password and a
+    TOTP secret each (the demo's sign-in page shows their current codes)."""
+    count = 0
+    for spec in TENANTS:
+        tenant = tenants.get(session, spec.slug)
+        for who, name, role in DEMO_STAFF:
+            agents.create_ready(
+                session,
+                settings,
+                tenant.id,
+                email=f"{who}@{spec.slug}.example",
+                name=name,
+                role=role,
+                password=agents.DEMO_PASSWORD,
+                totp_secret=pyotp.random_base32(),
+                at=now,
+                actor=ACTOR,
+            )
+            count += 1
+    return count

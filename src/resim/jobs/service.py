@@ -64,9 +64,56 @@ def counts(session: Session) -> dict[str, int]:
     return {status.value: count for status, count in rows}
 
 
-def retry(session: Session, job_id: uuid.UUID, *, at: dt.datetime) -> Job:
-    """Put a parked job back in the queue, with a fresh count of attempts."""
+def troubled(
+    session: Session, tenant_id: uuid.UUID, now: dt.datetime, limit: int = 200
+) -> list[Job]:
+    """The tenant's jobs that need a person: parked for good, failing and waiting to retry,
+    or running past their lease (their worker died)."""
+    stmt = (
+        select(Job)
+        .where(
+            Job.tenant_id == tenant_id,
+            (Job.status == JobStatus.PARKED)
+            | ((Job.status == JobStatus.QUEUED) & (Job.attempts > 0))
+            | ((Job.status == JobStatus.RUNNING) & (Job.locked_until < now)),
+        )
+        .order_by(Job.created_at)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def sent_to(
+    session: Session,
+    tenant_id: uuid.UUID,
+    names: tuple[str, ...],
+    recipients: set[str],
+    limit: int = 100,
+) -> list[Job]:
+    """The tenant's jobs of these names whose payload's ``to`` is one of ``recipients``,
+    newest first (the messages sent to a holder; their text stays sealed)."""
+    stmt = (
+        select(Job)
+        .where(Job.tenant_id == tenant_id, Job.name.in_(names))
+        .order_by(Job.created_at.desc())
+    )
+    found = []
+    for job in session.scalars(stmt.execution_options(yield_per=500)):
+        if job.payload.get("to") in recipients:
+            found.append(job)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def retry(
+    session: Session, job_id: uuid.UUID, *, at: dt.datetime, tenant_id: uuid.UUID | None = None
+) -> Job:
+    """Put a parked job back in the queue, with a fresh count of attempts. With
+    ``tenant_id``, another tenant's job is not found."""
     job = get(session, job_id)
+    if tenant_id is not None and job.tenant_id != tenant_id:
+        raise NotFound("JOB_NOT_FOUND", "This job does not exist.")
     if job.status != JobStatus.PARKED:
         raise Conflict("JOB_NOT_PARKED", "Only a parked job can be retried.")
     job.status = JobStatus.QUEUED

@@ -78,3 +78,25 @@ def count_events(
         LineEvent.at >= since,
     )
     return session.scalar(stmt) or 0
+
+
+def by_identifier(session: Session, tenant_id: uuid.UUID, digits: str) -> list[Line]:
+    """Lines whose ICCID or IMSI is ``digits``, now or in one of their past profiles."""
+    past = select(EsimProfile.line_id).where(
+        EsimProfile.tenant_id == tenant_id,
+        (EsimProfile.iccid == digits) | (EsimProfile.imsi == digits),
+    )
+    stmt = select(Line).where(
+        Line.tenant_id == tenant_id,
+        (Line.iccid == digits) | (Line.imsi == digits) | Line.id.in_(past),
+    )
+    return list(session.scalars(stmt))
+
+
+def profiles_of(session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID) -> list[EsimProfile]:
+    stmt = (
+        select(EsimProfile)
+        .where(EsimProfile.tenant_id == tenant_id, EsimProfile.line_id == line_id)
+        .order_by(EsimProfile.created_at.desc())
+    )
+    return list(session.scalars(stmt))

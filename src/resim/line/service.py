@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from resim.audit import service as audit
+from resim.customer import service as customers
 from resim.errors import Conflict, Invalid, NotFound
+from resim.kit.telecom import InvalidIdentifier, Msisdn
 from resim.line import repository
 from resim.line.models import (
     DeviceState,
@@ -357,3 +359,64 @@ def lift_suspension(session: Session, line: Line, *, at: dt.datetime, actor: aud
             at,
             actor,
         )
+
+
+def search(session: Session, tenant_id: uuid.UUID, query: str) -> list[Line]:
+    """Lines of the tenant by number, ICCID, IMSI (current or past profile), the holder's
+    e-mail or codice fiscale. Empty for a query that names nothing."""
+    text = query.strip()
+    if not text:
+        return []
+    found: dict[uuid.UUID, Line] = {}
+    if "@" in text:
+        holder = customers.find_by_email(session, tenant_id, text.lower())
+        if holder is not None:
+            found.update((ln.id, ln) for ln in repository.lines_of(session, tenant_id, holder.id))
+        return list(found.values())
+    compact = text.replace(" ", "").upper()
+    if len(compact) == 16 and compact[:6].isalpha():
+        holder = customers.find_by_codice_fiscale(session, tenant_id, compact)
+        if holder is not None:
+            found.update((ln.id, ln) for ln in repository.lines_of(session, tenant_id, holder.id))
+        return list(found.values())
+    try:
+        number = Msisdn(text)
+    except InvalidIdentifier:
+        number = None
+    if number is not None:
+        line = repository.by_msisdn(session, tenant_id, str(number))
+        if line is not None:
+            found[line.id] = line
+    if compact.isdigit():
+        found.update((ln.id, ln) for ln in repository.by_identifier(session, tenant_id, compact))
+    return list(found.values())
+
+
+def history(
+    session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID, limit: int = 200
+) -> list[LineEvent]:
+    """The line's events, newest first (activations, suspensions, SIM changes)."""
+    return repository.recent_events(session, tenant_id, line_id, limit)
+
+
+def profiles(session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID) -> list[EsimProfile]:
+    return repository.profiles_of(session, tenant_id, line_id)
+
+
+def change_state_by_staff(
+    session: Session,
+    tenant_id: uuid.UUID,
+    line_id: uuid.UUID,
+    reason: SuspendReason | ReactivateReason,
+    *,
+    at: dt.datetime,
+    actor: audit.Actor,
+) -> Line:
+    """An agent suspends (a suspension reason) or reactivates (a reactivation reason) a line,
+    for instance when the holder calls."""
+    line = get_line(session, tenant_id, line_id)
+    if isinstance(reason, SuspendReason):
+        return suspend(
+            session, tenant_id, line.customer_id, line.msisdn, reason, at=at, actor=actor
+        )
+    return reactivate(session, tenant_id, line.customer_id, line.msisdn, reason, at=at, actor=actor)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -78,3 +79,25 @@ def dlr_url(public_url: str, secret: bytes, message_id: str) -> str:
     """Where Kannel reports on a text: ``%d`` is Kannel's own placeholder for the type."""
     sig = dlr_signature(secret, message_id)
     return f"{public_url.rstrip('/')}{DLR_PATH}?id={message_id}&sig={sig}&status=%d"
+
+
+@dataclass(frozen=True)
+class Sent:
+    at: dt.datetime
+    channel: str  # email | sms
+    to: str
+    status: str  # the job's: queued, running, done, parked
+
+
+def sent_to(session: Session, tenant_id: uuid.UUID, recipients: set[str]) -> list[Sent]:
+    """Messages queued for these addresses and numbers, newest first; never their text."""
+    found = jobs.sent_to(session, tenant_id, (SEND_EMAIL, SEND_SMS), recipients)
+    return [
+        Sent(
+            j.created_at,
+            "email" if j.name == SEND_EMAIL else "sms",
+            str(j.payload["to"]),
+            j.status.value,
+        )
+        for j in found
+    ]

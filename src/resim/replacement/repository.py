@@ -63,6 +63,35 @@ def count_submitted(
     return session.scalar(stmt) or 0
 
 
+def in_state(session: Session, tenant_id: uuid.UUID, state: ApplicationState) -> list[Application]:
+    stmt = (
+        select(Application)
+        .where(Application.tenant_id == tenant_id, Application.state == state)
+        .order_by(Application.confirm_until, Application.submitted_at)
+    )
+    return list(session.scalars(stmt))
+
+
+def of_customer(
+    session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID
+) -> list[Application]:
+    stmt = (
+        select(Application)
+        .where(Application.tenant_id == tenant_id, Application.customer_id == customer_id)
+        .order_by(Application.created_at.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def of_line(session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID) -> list[Application]:
+    stmt = (
+        select(Application)
+        .where(Application.tenant_id == tenant_id, Application.line_id == line_id)
+        .order_by(Application.created_at.desc())
+    )
+    return list(session.scalars(stmt))
+
+
 def events(session: Session, application_id: uuid.UUID) -> list[ApplicationEvent]:
     stmt = (
         select(ApplicationEvent)
@@ -96,3 +125,28 @@ def open_verification(
         .with_for_update()
     )
     return session.scalar(stmt)
+
+
+def submitted_since(
+    session: Session, tenant_id: uuid.UUID, since: dt.datetime
+) -> list[Application]:
+    stmt = select(Application).where(
+        Application.tenant_id == tenant_id, Application.submitted_at >= since
+    )
+    return list(session.scalars(stmt))
+
+
+def installed_at(session: Session, app_ids: list[uuid.UUID]) -> dict[uuid.UUID, dt.datetime]:
+    """When each application reached "installed"."""
+    found: dict[uuid.UUID, dt.datetime] = {}
+    for start in range(0, len(app_ids), 500):
+        stmt = (
+            select(ApplicationEvent.application_id, func.min(ApplicationEvent.at))
+            .where(
+                ApplicationEvent.application_id.in_(app_ids[start : start + 500]),
+                ApplicationEvent.state == ApplicationState.INSTALLED.value,
+            )
+            .group_by(ApplicationEvent.application_id)
+        )
+        found.update({row[0]: row[1] for row in session.execute(stmt)})
+    return found

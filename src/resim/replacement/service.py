@@ -686,6 +686,10 @@ STATE_NOTICES = {
         "please call us."
     ),
     S.INSTALLED: N_("Your new eSIM for %(msisdn)s is installed and the line is active again."),
+    S.REJECTED: N_(
+        "We could not accept your request to replace the SIM of %(msisdn)s. "
+        "Your current SIM was not changed."
+    ),
 }
 
 
@@ -733,13 +737,78 @@ FAILURES = {
 FAILED_OTHERWISE = N_("The new eSIM could not be prepared.")
 
 
+# Why an agent refused an application: shown to the customer, translated.
+REJECTIONS = {
+    "DOCUMENT_NOT_HOLDER": N_("The identity document does not belong to the holder of the line."),
+    "DOCUMENT_UNREADABLE": N_("The identity document could not be read or checked."),
+    "DOCUMENT_EXPIRED": N_("The identity document has expired."),
+    "SUSPECTED_FRAUD": N_("The request did not pass our security checks."),
+    "HOLDER_CONTACTED": N_("The holder of the line told us not to go ahead."),
+    "OTHER": N_("The request could not be accepted."),
+}
+
+
 def failure_of(session: Session, app: Application) -> tuple[str, str] | None:
-    """Why a failed application failed: its code and the message id that explains it."""
-    if app.state != S.FAILED:
+    """Why a failed or rejected application ended: its code and the message id that
+    explains it."""
+    if app.state not in (S.FAILED, S.REJECTED):
         return None
-    failed = [e for e in timeline(session, app) if e.state == S.FAILED.value]
-    code = str(failed[-1].details.get("reason", "")) if failed else ""
+    ended = [e for e in timeline(session, app) if e.state == app.state.value]
+    code = str(ended[-1].details.get("reason", "")) if ended else ""
+    if app.state == S.REJECTED:
+        return code, REJECTIONS.get(code, REJECTIONS["OTHER"])
     return code, FAILURES.get(code, FAILED_OTHERWISE)
+
+
+def for_review(
+    session: Session, tenant_id: uuid.UUID, app_id: uuid.UUID, *, lock: bool = False
+) -> Application:
+    """Any application of the tenant, for its staff."""
+    app = repository.by_id(session, tenant_id, app_id, lock=lock)
+    if app is None:
+        raise NotFound("APPLICATION_NOT_FOUND", "This application does not exist.")
+    return app
+
+
+def waiting_for_review(session: Session, tenant_id: uuid.UUID) -> list[Application]:
+    """Applications an agent must decide, oldest first (they wait from the window's end)."""
+    return repository.in_state(session, tenant_id, S.IN_REVIEW)
+
+
+def of_customer(
+    session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID
+) -> list[Application]:
+    return repository.of_customer(session, tenant_id, customer_id)
+
+
+def of_line(session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID) -> list[Application]:
+    return repository.of_line(session, tenant_id, line_id)
+
+
+def approve_reviewed(
+    session: Session, key: bytes, app: Application, *, at: dt.datetime, actor: audit.Actor
+) -> None:
+    """The reviewers approved: the application goes on to provisioning by itself."""
+    _move(session, app, S.APPROVED, at, actor)
+    app.decided_at = at
+    _notify(session, key, app, S.APPROVED, at)
+    _provision(session, app, at)
+
+
+def reject_reviewed(
+    session: Session,
+    key: bytes,
+    app: Application,
+    reason: str,
+    *,
+    at: dt.datetime,
+    actor: audit.Actor,
+) -> None:
+    if reason not in REJECTIONS:
+        raise Invalid("REASON_UNKNOWN", "Choose one of the offered values.", field="reason")
+    _move(session, app, S.REJECTED, at, actor, reason=reason)
+    app.decided_at = at
+    _notify(session, key, app, S.REJECTED, at, detail=REJECTIONS[reason])
 
 
 def lock_for_provisioning(session: Session, app_id: uuid.UUID) -> Application | None:
@@ -835,14 +904,17 @@ def _notify(
     at: dt.datetime,
     *,
     receipt: Charge | None = None,
+    detail: str | None = None,
 ) -> None:
     """An e-mail to the holder's address on file at each change of the application; the
-    receipt, when there is one, goes with it."""
+    receipt, when there is one, goes with it, and ``detail`` (a message id) says why."""
     holder = customers.get(session, app.tenant_id, app.customer_id)
     lang = holder.language
     line = line_of(session, app)
     subject = gettext_for(lang, "Your SIM replacement request")
     text = gettext_for(lang, STATE_NOTICES[state]) % {"msisdn": line.msisdn}
+    if detail is not None:
+        text += " " + gettext_for(lang, detail)
     if receipt is not None:
         subject = gettext_for(lang, "Your new eSIM is installed: receipt %(number)s") % {
             "number": receipt.receipt_number
@@ -922,3 +994,61 @@ def open_application(
     session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID
 ) -> Application | None:
     return repository.open_for_line(session, tenant_id, line_id)
+
+
+OUTCOMES = {
+    S.INSTALLED: "installed",
+    S.CODE_READY: "approved",
+    S.PROVISIONING: "approved",
+    S.APPROVED: "approved",
+    S.REJECTED: "rejected",
+    S.FAILED: "failed",
+    S.OBJECTED: "stopped",
+    S.WITHDRAWN: "stopped",
+    S.AWAITING_CONFIRMATION: "pending",
+    S.IN_REVIEW: "pending",
+}
+
+
+@dataclass(frozen=True)
+class Stats:
+    days: list[tuple[dt.date, dict[str, int]]]  # per day of submission: outcome -> count
+    median_minutes_to_installed: float | None
+    auto_approved_share: float | None  # of the applications routed in the period
+    submitted: int
+
+
+def stats(session: Session, tenant_id: uuid.UUID, *, days: int, now: dt.datetime) -> Stats:
+    """Applications submitted in the last ``days`` days, for the dashboard."""
+    first = (now - dt.timedelta(days=days - 1)).date()
+    since = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
+    apps = repository.submitted_since(session, tenant_id, since)
+    per_day: dict[dt.date, dict[str, int]] = {
+        first + dt.timedelta(days=i): dict.fromkeys(sorted(set(OUTCOMES.values())), 0)
+        for i in range(days)
+    }
+    routed = auto = 0
+    for app in apps:
+        assert app.submitted_at is not None
+        day = per_day.get(app.submitted_at.date())
+        if day is not None and app.state in OUTCOMES:
+            day[OUTCOMES[app.state]] += 1
+        if app.route:
+            routed += 1
+            auto += app.route == "auto_approve"
+    installed = repository.installed_at(session, [a.id for a in apps if a.state == S.INSTALLED])
+    waits = sorted(
+        (installed[a.id] - a.submitted_at).total_seconds() / 60
+        for a in apps
+        if a.id in installed and a.submitted_at is not None
+    )
+    median = None
+    if waits:
+        mid = len(waits) // 2
+        median = waits[mid] if len(waits) % 2 else (waits[mid - 1] + waits[mid]) / 2
+    return Stats(
+        days=sorted(per_day.items()),
+        median_minutes_to_installed=median,
+        auto_approved_share=auto / routed if routed else None,
+        submitted=len(apps),
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from resim.i18n import N_
 
 DocumentType = Literal["cie", "passport", "driving_licence", "residence_permit"]
 LossEvidence = Literal["declaration", "police_report"]
@@ -43,6 +45,14 @@ class TenantPolicy(BaseModel):
     four_eyes_from: int = Field(70, ge=0, le=100)
     # The profile type ordered from the SM-DP+ for a replacement (agreed with the vendor).
     profile_type: str = Field("consumer", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> TenantPolicy:
+        if self.four_eyes_from < self.auto_approve_below:
+            raise ValueError(
+                N_("The two-approval threshold cannot be below the automatic approval one.")
+            )
+        return self
 
 
 class TenantBranding(BaseModel):

@@ -142,3 +142,26 @@ def plan(session: Session, tenant_id: uuid.UUID, plan_id: uuid.UUID) -> Plan:
 
 def plan_by_code(session: Session, tenant_id: uuid.UUID, code: str) -> Plan | None:
     return repository.plan_by_code(session, tenant_id, code)
+
+
+def update_policy(
+    session: Session, tenant: Tenant, changed: TenantPolicy, *, at: dt.datetime, actor: audit.Actor
+) -> dict[str, tuple[object, object]]:
+    """Store a validated policy; the audit event lists each changed field, before and after."""
+    before = policy(tenant).model_dump()
+    after = changed.model_dump()
+    diff = {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
+    if diff:
+        tenant.policy = after
+        session.flush()
+        audit.record(
+            session,
+            tenant_id=tenant.id,
+            actor=actor,
+            action="tenant.policy_changed",
+            subject_type="tenant",
+            subject_id=str(tenant.id),
+            at=at,
+            details={k: {"from": b, "to": a} for k, (b, a) in diff.items()},
+        )
+    return diff

@@ -14,6 +14,7 @@ from resim.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, negotiate
 LANG_COOKIE = "resim_lang"
 SESSION_COOKIE = "resim_session"
 CSRF_COOKIE = "resim_csrf"
+OFFICE_COOKIE = "resim_office"
 DEVICE_COOKIE = "resim_device"
 DEVICE_HEADER = "x-device-id"
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")

@@ -8,14 +8,15 @@ An unexpected failure is a 500 with a correlation id, logged once without person
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from resim.errors import AppError, ErrorKind, Invalid
+from resim.errors import AppError, ErrorKind, Invalid, Unauthenticated
 from resim.i18n import N_
 from resim.kit.telecom import InvalidIdentifier
 from resim.web.context import translate
@@ -68,6 +69,11 @@ FIELD_MESSAGES: dict[str, str] = {
     "greater_than_equal": N_("This value is too small."),
     "less_than_equal": N_("This value is too large."),
 }
+
+
+class OfficeSignIn(Unauthenticated):
+    """A back-office page without a live agent session: the browser goes to the sign-in
+    form, which brings it back."""
 
 
 def is_api(request: Request) -> bool:
@@ -166,6 +172,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
         return respond(request, exc)
+
+    @app.exception_handler(OfficeSignIn)
+    async def _office_signin(request: Request, exc: OfficeSignIn) -> Response:
+        slug = request.path_params.get("tenant", "")
+        target = request.url.path if request.method == "GET" else f"/{slug}/office/"
+        return RedirectResponse(f"/{slug}/office/signin?next={quote(target)}", status_code=303)
 
     @app.exception_handler(InvalidIdentifier)
     async def _identifier(request: Request, exc: InvalidIdentifier) -> Response:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from resim.agent import service as agents
+from resim.agent.roles import Action
 from resim.audit.service import Actor
 from resim.auth import service as auth
 from resim.errors import Forbidden, Unauthenticated
 from resim.tenant import service as tenants
 from resim.tenant.models import Tenant
-from resim.web.context import CSRF_COOKIE, DB, SESSION_COOKIE, client_ip, deps_of
+from resim.web.context import CSRF_COOKIE, DB, OFFICE_COOKIE, SESSION_COOKIE, client_ip, deps_of
+from resim.web.errors import OfficeSignIn
 
 
 @dataclass(frozen=True)
@@ -77,3 +81,34 @@ async def csrf(request: Request) -> None:
         raise Forbidden(
             "CSRF_FAILED", "This form has expired. Go back, reload the page and try again."
         )
+
+
+def office_agent(
+    request: Request,
+    tenant: Tenant = Depends(current_tenant),
+    session: Session = DB,
+) -> agents.AgentPrincipal:
+    deps = deps_of(request)
+    try:
+        who = agents.principal(
+            session, deps.settings, tenant.id, request.cookies.get(OFFICE_COOKIE), deps.clock.now()
+        )
+    except Unauthenticated as exc:
+        raise OfficeSignIn(exc.code, exc.message) from None
+    session.commit()  # the session's last use, kept even if the route fails
+    request.state.agent = who
+    return who
+
+
+def office(action: Action) -> Callable[..., agents.AgentPrincipal]:
+    """The signed-in agent, if their role allows ``action`` (403 otherwise)."""
+
+    def guard(who: agents.AgentPrincipal = Depends(office_agent)) -> agents.AgentPrincipal:
+        agents.require(who, action)
+        return who
+
+    return guard
+
+
+def agent_actor(request: Request, who: agents.AgentPrincipal) -> Actor:
+    return who.actor(client_ip(request))

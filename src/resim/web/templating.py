@@ -10,12 +10,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from resim.agent.roles import ROLE_NAMES
 from resim.i18n import LANGUAGES, gettext_for
 from resim.kit.money import format_eur
 from resim.web.context import CSRF_COOKIE, deps_of, language
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ["web", "auth", "line", "replacement", "delivery"]
+FOLDERS = ["web", "auth", "line", "replacement", "delivery", "office", "agent", "review"]
 
 env = Environment(
     loader=ChoiceLoader([FileSystemLoader(ROOT / name / "templates") for name in FOLDERS]),
@@ -58,6 +59,8 @@ def render(
         "tenant": getattr(request.state, "tenant", None),
         "branding": getattr(request.state, "branding", None),
         "signed_in": getattr(request.state, "signed_in", False),
+        "office_agent": getattr(request.state, "agent", None),
+        "role_names": ROLE_NAMES,
         "path": request.url.path,
         "code_minutes": deps.settings.security.signin_code_minutes,
     }
