@@ -26,7 +26,7 @@ from resim.kit.clock import FixedClock
 from resim.kit.crypto import KeyRing
 from resim.kit.images import redraw
 from tests.helpers import deliver
-from tests.replacement.test_apply import Applicant
+from tests.replacement.world import Applicant
 
 REVIEWER = Actor("agent", "tests")
 

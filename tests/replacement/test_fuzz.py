@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from resim.deps import Deps
 from resim.kit.clock import FixedClock
-from tests.replacement.test_apply import Applicant
+from tests.replacement.world import Applicant
 from tests.web.test_no_500 import json_values
 
 FIELDS = [

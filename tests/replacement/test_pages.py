@@ -151,7 +151,7 @@ def test_submitting_an_empty_draft_lists_what_is_missing(
 def test_the_objection_page_stops_the_change(
     client: TestClient, deps: Deps, clock: FixedClock
 ) -> None:
-    from tests.replacement.test_apply import Applicant
+    from tests.replacement.world import Applicant
 
     applicant = Applicant(client, deps, clock)
     app_id = applicant.start()

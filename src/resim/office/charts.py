@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from resim.i18n import N_
+
 COLORS = {
     "installed": "#0a7a3d",
     "approved": "#7cb342",
@@ -14,6 +16,14 @@ COLORS = {
     "stopped": "#90a4ae",
 }
 ORDER = ["installed", "approved", "pending", "rejected", "failed", "stopped"]
+LABELS = {
+    "installed": N_("installed"),
+    "approved": N_("approved, not installed yet"),
+    "pending": N_("waiting"),
+    "rejected": N_("rejected"),
+    "failed": N_("failed"),
+    "stopped": N_("stopped or withdrawn"),
+}
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from resim.jobs import service as jobs
 from resim.line import service as lines
 from resim.line.schemas import ReactivateReason, SuspendReason
 from resim.message import service as messages
-from resim.office.charts import COLORS, ORDER, stacked_days
+from resim.office.charts import COLORS, LABELS, ORDER, stacked_days
 from resim.replacement import service as replacements
 from resim.review import service as review
 from resim.tenant import service as tenants
@@ -58,6 +58,7 @@ def dashboard(
             "stats": stats,
             "chart": stacked_days(stats.days),
             "colors": COLORS,
+            "labels": LABELS,
             "order": ORDER,
             "queue_size": len(waiting),
             "overdue": sum(1 for item in waiting if item.overdue),
