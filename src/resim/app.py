@@ -14,6 +14,8 @@ from resim import __version__
 from resim.agent import views as agent_views
 from resim.auth import api as auth_api
 from resim.auth import views as auth_views
+from resim.camara import api as camara_api
+from resim.camara import views as camara_views
 from resim.config import Settings
 from resim.delivery import api as delivery_api
 from resim.delivery import views as delivery_views
@@ -77,6 +79,13 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
             sandbox_phone.add_routes(embedded, sandbox, notifier, SANDBOX_MOUNT)
         embedded.state.deps = deps  # resim's middleware wraps the mount and reads its settings
         app.mount(SANDBOX_MOUNT, embedded, name="smdp-sandbox")
+    camara_api.install(
+        app,
+        deps.settings.secret_bytes,
+        deps.settings.public_url,
+        deps.engine,
+        deps.settings.db.pool_size,
+    )
     app.include_router(provisioning_api.router)
     app.include_router(auth_api.router)
     app.include_router(line_api.router)
@@ -88,9 +97,11 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app.include_router(agent_views.router)
     app.include_router(review_views.router)
     app.include_router(office_views.router)
+    app.include_router(camara_views.office_router)
     app.include_router(web_views.tenant_router)
     app.include_router(auth_views.router)
     app.include_router(line_views.router)
     app.include_router(replacement_views.router)
     app.include_router(delivery_views.router)
+    app.include_router(camara_views.router)
     return app

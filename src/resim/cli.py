@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -50,6 +51,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     worker: Annotated[bool, typer.Option(help="Run the job worker in this process.")] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (one a core is typical).")
+    ] = 1,
 ) -> None:
     """Serve the portal, the JSON API and (by default) the job worker."""
     import uvicorn
@@ -58,11 +62,22 @@ def serve(
 
     settings = _settings()
     settings.jobs.embedded_worker = worker
-    console.print(f"resim on http://{host or settings.host}:{port or settings.port}/")
+    host, port = host or settings.host, port or settings.port
+    console.print(f"resim on http://{host}:{port}/")
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False
+        )
+        return
+    # Each process builds its own app from the environment; the job queue is shared safely
+    # (claims skip rows another worker holds), the API's rate buckets are per process.
+    os.environ["RESIM_JOBS__EMBEDDED_WORKER"] = "true" if worker else "false"
     uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
+        "resim.app:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
         log_level="warning",
         proxy_headers=False,
     )
@@ -97,7 +112,15 @@ def demo(
 ) -> None:
     """Load the demo data set: three operators, plans, a few hundred customers and lines."""
     from resim.db.engine import make_engine, make_sessionmaker, transaction
-    from resim.demo.data import DEMO_ACCOUNTS, DEMO_STAFF, add_agents, load, stock_profiles
+    from resim.demo.data import (
+        DEMO_ACCOUNTS,
+        DEMO_BANK,
+        DEMO_STAFF,
+        add_agents,
+        add_bank,
+        load,
+        stock_profiles,
+    )
     from resim.deps import open_sandbox
     from resim.kit.clock import SystemClock
     from resim.tenant import service as tenants
@@ -114,6 +137,7 @@ def demo(
         now = SystemClock().now()
         counts = load(session, now=now, seed=seed)
         staff = add_agents(session, settings, now=now)
+        add_bank(session, settings, now=now)
         stocked = 0
         if settings.smdp.embedded:
             keyring = settings.documents.keyring(settings.secret_bytes)
@@ -127,6 +151,9 @@ def demo(
     console.print(
         f"{staff} back-office accounts, e.g. /aurora/office/ as "
         f"{DEMO_STAFF[0][0]}@aurora.example (the sign-in page shows the demo codes)"
+    )
+    console.print(
+        f"a bank for the SIM Swap API: client_id {DEMO_BANK[0]}, client_secret {DEMO_BANK[1]}"
     )
 
 
@@ -262,6 +289,64 @@ def agent_create(
     hours = settings.security.agent_setup_hours
     console.print(f"{agent.role} {agent.email} created. Set-up link (valid {hours} hours, once):")
     console.print(link, soft_wrap=True)
+
+
+client_app = typer.Typer(help="Banks' clients of the CAMARA SIM Swap API.", no_args_is_help=True)
+app.add_typer(client_app, name="api-client")
+
+
+@client_app.command("create")
+def api_client_create(
+    name: Annotated[str, typer.Option(help="The bank's name, shown to holders.")],
+    tenant: Annotated[
+        list[str], typer.Option(help="An operator's slug whose numbers it may ask about.")
+    ],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="A scope to grant (repeat); default: sim-swap:check and retrieve-date."),
+    ] = None,
+    per_minute: Annotated[int | None, typer.Option(help="Requests a minute.")] = None,
+    per_day: Annotated[int | None, typer.Option(help="A daily quota, if any.")] = None,
+) -> None:
+    """Create OAuth 2.0 client credentials for a bank; prints client_id and client_secret
+    (shown once: only a keyed hash of the secret is kept)."""
+    from resim.audit.service import Actor
+    from resim.camara import service as camara
+    from resim.db.engine import make_engine, make_sessionmaker, transaction
+    from resim.errors import AppError
+    from resim.kit.clock import SystemClock
+    from resim.tenant import service as tenants
+
+    settings = _settings()
+    with transaction(make_sessionmaker(make_engine(settings.db.url))) as session:
+        ids = []
+        for slug in tenant:
+            found = tenants.find(session, slug)
+            if found is None:
+                console.print(f"[red]No operator '{slug}'.")
+                raise typer.Exit(1)
+            ids.append(found.id)
+        try:
+            created = camara.create_client(
+                session,
+                settings.secret_bytes,
+                name=name,
+                scopes=scope or [camara.CHECK, camara.RETRIEVE_DATE],
+                tenant_ids=ids,
+                per_minute=per_minute or settings.camara.per_minute,
+                per_day=per_day,
+                actor=Actor("cli"),
+                at=SystemClock().now(),
+            )
+        except AppError as exc:
+            console.print(f"[red]{exc.message % exc.params}")
+            raise typer.Exit(2) from None
+        client_id = created.client.client_id
+        scopes = " ".join(created.client.scopes)
+    console.print(f"client_id={client_id}")
+    console.print(f"client_secret={created.secret}")
+    console.print(f"scopes={scopes}")
+    console.print(f"token endpoint: {settings.public_url.rstrip('/')}/camara/oauth2/token")
 
 
 @app.command("import-lines")

@@ -180,6 +180,36 @@ class SecuritySettings(BaseModel):
     )
 
 
+class CamaraSettings(BaseModel):
+    """The CAMARA SIM Swap API for banks and its OAuth 2.0 / OpenID Connect CIBA server."""
+
+    token_seconds: int = Field(
+        600, ge=60, le=3600, description="An access token's life (short: tokens are bearer)."
+    )
+    monitored_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="How far back SIM changes may be told: an older change is withheld "
+        "(latestSimChange null with monitoredPeriod), a longer maxAge is OUT_OF_RANGE.",
+    )
+    per_minute: int = Field(
+        6000, ge=1, description="Default requests a minute of a new API client."
+    )
+    consent_seconds: int = Field(
+        600, ge=60, le=3600, description="How long a holder has to answer a bank's request."
+    )
+    poll_interval_seconds: int = Field(
+        5, ge=1, le=60, description="Least wait between a bank's polls of the token endpoint."
+    )
+    sink_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="Per webhook delivery to a bank's sink."
+    )
+    allow_http_sinks: bool = Field(
+        False, description="Accept http:// sinks (development and tests); https:// otherwise."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RESIM_", env_nested_delimiter="__", extra="ignore"
@@ -204,6 +234,7 @@ class Settings(BaseSettings):
     hlr: HlrSettings = Field(default_factory=HlrSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
+    camara: CamaraSettings = Field(default_factory=CamaraSettings)
 
     @model_validator(mode="after")
     def _production_is_real(self) -> Settings:

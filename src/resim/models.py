@@ -4,6 +4,7 @@ from resim.agent.models import Agent, AgentSession
 from resim.audit.models import AuditChain, AuditEvent
 from resim.auth.models import CustomerSession, RateLimitHit, SigninChallenge
 from resim.billing.models import Charge
+from resim.camara.models import ApiClient, ConsentRequest, SwapQuery, SwapSubscription
 from resim.customer.models import Customer
 from resim.delivery.models import Delivery, DeliveryLink
 from resim.idempotency.models import IdempotencyRecord
@@ -20,11 +21,13 @@ from resim.tenant.models import Plan, Tenant
 __all__ = [
     "Agent",
     "AgentSession",
+    "ApiClient",
     "Application",
     "ApplicationEvent",
     "AuditChain",
     "AuditEvent",
     "Charge",
+    "ConsentRequest",
     "ContactVerification",
     "Customer",
     "CustomerSession",
@@ -48,5 +51,7 @@ __all__ = [
     "StoredDocument",
     "Subscriber",
     "SubscriberChange",
+    "SwapQuery",
+    "SwapSubscription",
     "Tenant",
 ]

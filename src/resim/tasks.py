@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from resim.camara import tasks as camara_tasks
+from resim.camara.subscriptions import source
 from resim.delivery import tasks as delivery_tasks
 from resim.deps import Deps, keyring
 from resim.identity import tasks as identity_tasks
@@ -21,6 +23,12 @@ def handlers(deps: Deps) -> dict[str, Handler]:
         **identity_tasks.handlers(deps.settings.documents.folder, deps.clock),
         **provisioning_tasks.handlers(ports(deps)),
         **delivery_tasks.handlers(deps.settings, ports(deps)),
+        **camara_tasks.handlers(
+            deps.settings.secret_bytes,
+            deps.clock,
+            source(deps.settings.public_url),
+            deps.settings.camara.sink_timeout_seconds,
+        ),
     }
 
 
@@ -33,6 +41,7 @@ def ports(deps: Deps) -> Ports:
         jobs=deps.settings.jobs,
         secret=deps.settings.secret_bytes,
         smdp_address=deps.settings.smdp.sandbox_address,
+        public_url=deps.settings.public_url,
     )
 
 

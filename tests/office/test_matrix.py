@@ -19,6 +19,7 @@ from resim.jobs.models import Job, JobStatus
 from resim.kit.clock import FixedClock
 from resim.line.models import Line
 from tests import factories
+from tests.camara.world import bank
 from tests.office.world import Member, Office, signed_in, staff
 from tests.replacement.world import Applicant
 
@@ -63,6 +64,15 @@ ROUTES = [
         (("email", "new@acme.example"), ("name", "New"), ("role", "agent")),
     ),
     Route("POST", "/agents/{agent}", Action.AGENTS, (("role", "supervisor"), ("active", "1"))),
+    Route("GET", "/bank-queries", Action.BANK_QUERIES),
+    Route("GET", "/bank-clients", Action.BANK_CLIENTS),
+    Route(
+        "POST",
+        "/bank-clients",
+        Action.BANK_CLIENTS,
+        (("name", "Banca Nuova"), ("scopes", "sim-swap:check")),
+    ),
+    Route("POST", "/bank-clients/{client}/active", Action.BANK_CLIENTS, (("active", "no"),)),
 ]
 ROLES = ["agent", "supervisor", "admin", "auditor"]
 
@@ -74,6 +84,7 @@ class Ids:
     job: str
     agent: str
     doc: str
+    client: str
     line_state: str
 
 
@@ -81,6 +92,7 @@ def _ids(applicant: Applicant, team: dict[str, Member], tenant_id: uuid.UUID) ->
     deps = applicant.deps
     app_id = applicant.start()
     applicant.complete(app_id)
+    client = bank(deps, [tenant_id]).ref
     with transaction(deps.sessions) as session:
         from resim.identity import service as identity
 
@@ -95,6 +107,7 @@ def _ids(applicant: Applicant, team: dict[str, Member], tenant_id: uuid.UUID) ->
             str(job.id),
             str(team["agent2"].agent_id),
             str(doc.id),
+            str(client),
             line.state.value,
         )
 

@@ -37,6 +37,8 @@ class Action(enum.StrEnum):
     POLICY = "policy"  # read the tenant's policy
     POLICY_EDIT = "policy_edit"
     AGENTS = "agents"  # create agents, change roles, deactivate
+    BANK_QUERIES = "bank_queries"  # the banks' SIM Swap API queries about the tenant's numbers
+    BANK_CLIENTS = "bank_clients"  # the banks' API clients: create, switch off
 
 
 R = Role
@@ -54,6 +56,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.POLICY: frozenset({R.SUPERVISOR, R.ADMIN, R.AUDITOR}),
     Action.POLICY_EDIT: frozenset({R.ADMIN}),
     Action.AGENTS: frozenset({R.ADMIN}),
+    Action.BANK_QUERIES: frozenset({R.SUPERVISOR, R.ADMIN, R.AUDITOR}),
+    Action.BANK_CLIENTS: frozenset({R.ADMIN}),
 }
 
 

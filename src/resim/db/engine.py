@@ -47,6 +47,15 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def autocommit_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose statements each stand alone on PostgreSQL: no BEGIN and COMMIT round
+    trips, for hot paths that read once and append once. SQLite, in process, keeps its
+    transactions (and its BEGIN IMMEDIATE)."""
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return make_sessionmaker(engine)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work: commits on success, rolls back on any exception."""

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from resim.agent import service as agents
 from resim.agent.roles import Role
 from resim.audit.service import Actor
+from resim.camara import service as camara
 from resim.config import Settings
 from resim.customer import service as customers
 from resim.customer.schemas import NewCustomer
@@ -440,3 +441,24 @@ def add_agents(session: Session, settings: Settings, *, now: dt.datetime) -> int
             )
             count += 1
     return count
+
+
+DEMO_BANK = ("rc_demo_bank", "demo-bank-secret-2026")
+
+
+def add_bank(session: Session, settings: Settings, *, now: dt.datetime) -> str:
+    """A bank allowed every scope of the SIM Swap API on every demo operator's numbers,
+    with the credentials the README's examples use."""
+    created = camara.create_client(
+        session,
+        settings.secret_bytes,
+        name="Banca Demo",
+        scopes=camara.SCOPES,
+        tenant_ids=[tenants.get(session, spec.slug).id for spec in TENANTS],
+        per_minute=settings.camara.per_minute,
+        per_day=None,
+        actor=ACTOR,
+        at=now,
+        fixed=DEMO_BANK,
+    )
+    return created.client.client_id

@@ -7,7 +7,7 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from resim.db.base import Base, IdMixin
@@ -93,10 +93,14 @@ class LineEvent(IdMixin, Base):
     """What happened to a line, for the customer's timeline and the SIM-swap record."""
 
     __tablename__ = "line_event"
-    __table_args__ = (UniqueConstraint("line_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("line_id", "seq"),
+        # A line's latest event of some kinds (the SIM Swap API's hot path) in one index probe.
+        Index("ix_line_event_line_at", "line_id", "at"),
+    )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
-    line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("line.id"), index=True)
+    line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("line.id"))
     seq: Mapped[int]  # 1, 2, 3 ... per line: the order of events, even at the same instant
     kind: Mapped[LineEventKind] = mapped_column(_enum(LineEventKind))
     at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resim.audit import service as audit
+from resim.camara import subscriptions as swap_events
 from resim.config import JobsSettings
 from resim.delivery import schedule as delivery
 from resim.errors import IntegrationError
@@ -53,6 +54,7 @@ class Ports:
     jobs: JobsSettings
     secret: bytes  # for the e-mails to the holder
     smdp_address: str  # put in the activation code when the SM-DP+ does not say its own
+    public_url: str = ""  # where banks reach resim: the source of SIM swap events
 
 
 class StepFailed(Exception):
@@ -321,6 +323,9 @@ def _finish(
         at=at,
         actor=audit.SYSTEM,
         application_id=str(prov.application_id),
+    )
+    swap_events.on_sim_change(
+        session, prov.tenant_id, prov.line_id, at, swap_events.source(ports.public_url)
     )
     app = replacements.lock_for_provisioning(session, prov.application_id)
     if app is not None and app.state == ApplicationState.PROVISIONING:

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from resim.camara import api as camara
 from resim.errors import AppError, ErrorKind, Invalid, Unauthenticated
 from resim.i18n import N_
 from resim.kit.telecom import InvalidIdentifier
@@ -77,8 +78,9 @@ class OfficeSignIn(Unauthenticated):
 
 
 def is_api(request: Request) -> bool:
-    """JSON problems for machines: resim's API and the ES2+ endpoint the SM-DP+ calls."""
-    return request.url.path.startswith(("/api/", "/gsma/"))
+    """JSON for machines: resim's API, the ES2+ endpoint the SM-DP+ calls, and the CAMARA
+    API (whose errors have their own shape: see :mod:`resim.camara.api`)."""
+    return request.url.path.startswith(("/api/", "/gsma/", camara.PREFIX + "/"))
 
 
 def problem(
@@ -185,6 +187,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if camara.is_camara(request):
+            return camara.validation_error(request, list(exc.errors()))
         errors = validation_errors(request, exc)
         detail = translate(request, "Some fields are not valid.")
         if is_api(request):
@@ -196,6 +200,8 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         status = exc.status_code
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, f"HTTP_{status}")
+        if camara.is_camara(request):
+            return camara.http_error(request, status, str(TITLES.get(status, "Error")))
         detail = translate(request, TITLES.get(status, N_("Error")))
         if is_api(request):
             return problem(request, status, code, detail)

@@ -16,7 +16,7 @@ from resim.kit.money import format_eur
 from resim.web.context import CSRF_COOKIE, deps_of, language
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ["web", "auth", "line", "replacement", "delivery", "office", "agent", "review"]
+FOLDERS = ["web", "auth", "line", "replacement", "delivery", "office", "agent", "review", "camara"]
 
 env = Environment(
     loader=ChoiceLoader([FileSystemLoader(ROOT / name / "templates") for name in FOLDERS]),
