@@ -83,6 +83,13 @@ def _decide(
     return _consent_page(request, view, action, done=view.request.state)
 
 
+def _by_link(request: Request, session: Session, tenant: Tenant, link: str) -> ConsentView:
+    deps = deps_of(request)
+    return service.consent_by_link(
+        session, deps.settings.secret_bytes, tenant.id, link, deps.clock.now()
+    )
+
+
 @router.get("/consents/{link}")
 def consent_by_link(
     link: str,
@@ -91,10 +98,7 @@ def consent_by_link(
     session: Session = DB,
 ) -> Response:
     """The page the e-mail's link opens: whoever holds the mailbox answers."""
-    deps = deps_of(request)
-    view = service.consent_by_link(
-        session, deps.settings.secret_bytes, tenant.id, link, deps.clock.now()
-    )
+    view = _by_link(request, session, tenant, link)
     return _consent_page(request, view, f"/{tenant.slug}/consents/{link}")
 
 
@@ -106,10 +110,7 @@ def answer_by_link(
     tenant: Tenant = Depends(current_tenant),
     session: Session = DB,
 ) -> Response:
-    deps = deps_of(request)
-    view = service.consent_by_link(
-        session, deps.settings.secret_bytes, tenant.id, link, deps.clock.now()
-    )
+    view = _by_link(request, session, tenant, link)
     actor = Actor("customer", "link", client_ip(request))
     return _decide(request, session, view, decision, actor, f"/{tenant.slug}/consents/{link}")
 

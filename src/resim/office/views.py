@@ -8,6 +8,7 @@ import io
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -219,43 +220,45 @@ def _date(value: str) -> dt.datetime | None:
         return None
 
 
-def _search(action: str, actor: str, subject: str, since: str, until: str) -> audit.Search:
-    end = _date(until)
-    return audit.Search(
-        action=action.strip() or None,
-        actor_id=actor.strip() or None,
-        subject_id=subject.strip() or None,
-        since=_date(since),
-        until=end + dt.timedelta(days=1) if end else None,
-    )
+@dataclass(frozen=True)
+class _AuditFilter:
+    """The audit search form's fields, as typed (shown back, and logged with an export)."""
+
+    action: str = Query("", max_length=60)
+    actor: str = Query("", max_length=64)
+    subject: str = Query("", max_length=64)
+    since: str = Query("", max_length=10)
+    until: str = Query("", max_length=10)
+
+    def search(self) -> audit.Search:
+        end = _date(self.until)
+        return audit.Search(
+            action=self.action.strip() or None,
+            actor_id=self.actor.strip() or None,
+            subject_id=self.subject.strip() or None,
+            since=_date(self.since),
+            until=end + dt.timedelta(days=1) if end else None,
+        )
 
 
 @router.get("/audit")
 def audit_page(
     request: Request,
-    action: str = Query("", max_length=60),
-    actor: str = Query("", max_length=64),
-    subject: str = Query("", max_length=64),
-    since: str = Query("", max_length=10),
-    until: str = Query("", max_length=10),
+    form: _AuditFilter = Depends(),
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.AUDIT)),
     session: Session = DB,
 ) -> Response:
-    query = _search(action, actor, subject, since, until)
-    bad_dates = (since.strip() and query.since is None) or (until.strip() and query.until is None)
+    query = form.search()
+    bad_dates = (form.since.strip() and query.since is None) or (
+        form.until.strip() and query.until is None
+    )
     return render(
         request,
         "office_audit.html",
         {
             "events": audit.search(session, tenant.id, query),
-            "form": {
-                "action": action,
-                "actor": actor,
-                "subject": subject,
-                "since": since,
-                "until": until,
-            },
+            "form": asdict(form),
             "names": agents.names(session, tenant.id),
             "bad_dates": bad_dates,
             "export": str(request.url.include_query_params()).split("?", 1)[1]
@@ -269,17 +272,13 @@ def audit_page(
 @router.get("/audit.csv")
 def audit_export(
     request: Request,
-    action: str = Query("", max_length=60),
-    actor: str = Query("", max_length=64),
-    subject: str = Query("", max_length=64),
-    since: str = Query("", max_length=10),
-    until: str = Query("", max_length=10),
+    form: _AuditFilter = Depends(),
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.AUDIT)),
     session: Session = DB,
 ) -> Response:
     """Every matching event as CSV (oldest last), with its place in the chain and hashes."""
-    query = _search(action, actor, subject, since, until)
+    query = form.search()
     deps = deps_of(request)
     now = deps.clock.now()
     events = audit.search(session, tenant.id, query, limit=None)
@@ -293,13 +292,7 @@ def audit_export(
         at=now,
         details={
             "events": len(events),
-            "filter": {
-                "action": action,
-                "actor": actor,
-                "subject": subject,
-                "since": since,
-                "until": until,
-            },
+            "filter": asdict(form),
         },
     )
     session.commit()
