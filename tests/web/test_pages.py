@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from resim.auth.models import CustomerSession
+from resim.db.engine import transaction
 from resim.deps import Deps
+from resim.errors import Invalid
 from resim.kit.clock import FixedClock
+from resim.tenant import service as tenants
 from tests import factories
 from tests.helpers import deliver, last_code
 
@@ -229,3 +233,37 @@ def test_the_outbox_shows_sent_messages_in_demo_mode_only(
     assert world.email in client.get("/outbox").text
     deps.settings.demo = False
     assert client.get("/outbox").status_code == 404
+
+
+def _first_segments(routes: list[Any], prefix: str = "") -> set[str]:
+    """The fixed first path segments the site answers under, routers included."""
+    found: set[str] = set()
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found |= _first_segments(included.routes, prefix + route.include_context.prefix)
+            continue
+        first = (prefix + getattr(route, "path", "")).strip("/").split("/")[0]
+        if first and not first.startswith("{"):
+            found.add(first)
+    return found
+
+
+def test_no_operator_can_take_a_path_of_the_site(
+    client: TestClient, deps: Deps, clock: FixedClock
+) -> None:
+    taken = _first_segments(list(client.app.routes))  # type: ignore[attr-defined]
+    assert {"api", "camara", "livez", "static"} <= taken  # the walk reached every router
+    assert taken <= tenants.RESERVED_SLUGS
+    with transaction(deps.sessions) as session:
+        for slug in sorted(taken):
+            with pytest.raises(Invalid) as refused:
+                tenants.create(
+                    session,
+                    slug=slug,
+                    name="Shadow",
+                    default_language="en",
+                    at=clock.now(),
+                    actor=factories.ACTOR,
+                )
+            assert refused.value.code == "INVALID_SLUG"

@@ -23,10 +23,13 @@ RESERVED_SLUGS = {
     "lang",
     "outbox",
     "healthz",
+    "livez",
     "docs",
     "redoc",
     "gsma",
     "smdp-sandbox",
+    "sms",
+    "camara",
 }
 
 
