@@ -131,9 +131,12 @@ def test_every_error_case_answers_as_the_spec_says(
             "INVALID_ARGUMENT",
         )
     garbled = client.post(
-        CHECK, content=b"{not json", headers={"Authorization": f"Bearer {access}"}
+        CHECK,
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {access}", "Content-Type": "application/json"},
     )
     error(garbled, 400, "INVALID_ARGUMENT")
+    assert garbled.json()["message"] == "The request body is not valid JSON."
     error(ask(client, CHECK, access, [number]), 400, "INVALID_ARGUMENT")
     bad_correlator = ask(client, CHECK, access, {"phoneNumber": number}, "not allowed!")
     error(bad_correlator, 400, "INVALID_ARGUMENT")

@@ -166,6 +166,8 @@ def validation_error(request: Request, errors: list[dict[str, Any]]) -> Response
         if kind in ("greater_than_equal", "less_than_equal"):
             return error(request, "OUT_OF_RANGE", f"{where} is out of range.")
     first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":  # its loc is a character offset, not a field
+        return error(request, "INVALID_ARGUMENT", "The request body is not valid JSON.")
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
     return error(request, "INVALID_ARGUMENT", f"Client specified an invalid argument: {where}.")
 
