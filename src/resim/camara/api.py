@@ -120,14 +120,20 @@ def correlated(request: Request, response: Response) -> Response:
     return response
 
 
-def error(request: Request, code: str, message: str, retry_after: int | None = None) -> Response:
-    status = STATUS[code]
+def _answer(
+    request: Request, status: int, code: str, message: str, retry_after: int | None = None
+) -> Response:
+    """CAMARA's error body ``{status, code, message}``, with the headers its status calls for."""
     response = JSONResponse({"status": status, "code": code, "message": message}, status)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="resim"'
     return correlated(request, response)
+
+
+def error(request: Request, code: str, message: str, retry_after: int | None = None) -> Response:
+    return _answer(request, STATUS[code], code, message, retry_after)
 
 
 # Starlette's own refusals (an unreadable body, an unknown path or method) in CAMARA's words.
@@ -144,17 +150,7 @@ HTTP_CODES = {
 
 
 def http_error(request: Request, status: int, message: str) -> Response:
-    code = HTTP_CODES.get(status)
-    if code is None:
-        return correlated(
-            request,
-            JSONResponse({"status": status, "code": f"HTTP_{status}", "message": message}, status),
-        )
-    if code in STATUS and STATUS[code] == status:
-        return error(request, code, message)
-    return correlated(
-        request, JSONResponse({"status": status, "code": code, "message": message}, status)
-    )
+    return _answer(request, status, HTTP_CODES.get(status, f"HTTP_{status}"), message)
 
 
 def validation_error(request: Request, errors: list[dict[str, Any]]) -> Response:
@@ -228,7 +224,7 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def authorize(request: Request, session: Session, scope: str, *, limited: bool = True) -> Call:
+def authorize(request: Request, session: Session, scope: str) -> Call:
     """A valid access token of an active client, holding ``scope``, within its limits."""
     parts, deps = runtime(request), deps_of(request)
     now = deps.clock.now()
@@ -247,16 +243,15 @@ def authorize(request: Request, session: Session, scope: str, *, limited: bool =
         raise Refused("UNAUTHENTICATED", "The client of this token is not active.")
     if scope not in access.scopes:
         raise Refused("PERMISSION_DENIED", f"The access token does not grant the scope {scope}.")
-    if limited:
-        parts.limiter.take(session, client, now)
+    parts.limiter.take(session, client, now)
     return Call(access, client, session, now)
 
 
-def caller(scope: str, *, limited: bool = True) -> Any:
+def caller(scope: str) -> Any:
     """:func:`authorize` as a route's dependency, on the request's session."""
 
     def dependency(request: Request, session: Session = DB) -> Call:
-        return authorize(request, session, scope, limited=limited)
+        return authorize(request, session, scope)
 
     return Depends(dependency)
 
@@ -362,18 +357,10 @@ async def retrieve_date(
         return "date", service.retrieve_date(subject, now, settings)
 
     found = await asked(request, service.RETRIEVE_DATE, "retrieve-date", body.phoneNumber, answer)
-    info = SimSwapInfo(
-        latestSimChange=found.latest_sim_change, monitoredPeriod=found.monitored_period
-    )
-    content: dict[str, Any] = {
-        "latestSimChange": info.latestSimChange.isoformat(timespec="milliseconds").replace(
-            "+00:00", "Z"
-        )
-        if info.latestSimChange
-        else None
-    }
-    if info.monitoredPeriod is not None:
-        content["monitoredPeriod"] = info.monitoredPeriod
+    latest = found.latest_sim_change
+    content: dict[str, Any] = {"latestSimChange": service.rfc3339(latest) if latest else None}
+    if found.monitored_period is not None:
+        content["monitoredPeriod"] = found.monitored_period
     return correlated(request, JSONResponse(content))
 
 

@@ -355,6 +355,11 @@ def subject_by_line(session: Session, tenant_id: uuid.UUID, line_id: uuid.UUID) 
 # -- the answers ---------------------------------------------------------------------------
 
 
+def rfc3339(at: dt.datetime) -> str:
+    """A time as the API and its events write it: UTC, milliseconds, ``Z``."""
+    return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @dataclass(frozen=True)
 class DateAnswer:
     latest_sim_change: dt.datetime | None

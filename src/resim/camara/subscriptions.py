@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resim.camara.models import SwapSubscription
-from resim.camara.service import SUBSCRIPTION_ENDED, SWAPPED, Refused, Subject
+from resim.camara.service import SUBSCRIPTION_ENDED, SWAPPED, Refused, Subject, rfc3339
 from resim.camara.tokens import Access
 from resim.jobs import service as jobs
 from resim.jobs.models import Job, JobStatus
@@ -186,7 +186,7 @@ def event(
         "type": kind,
         "specversion": "1.0",
         "datacontenttype": "application/json",
-        "time": at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time": rfc3339(at),
         "data": {"subscriptionId": str(sub.id), **data},
     }
 
