@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, create_engine, event
+import psycopg
+import structlog
+from sqlalchemy import Engine, Select, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 S = TypeVar("S", bound=Select[Any])
+JOBS_CHANNEL = "resim_jobs"
+log = structlog.get_logger("resim.db")
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
@@ -70,5 +75,42 @@ def skip_locked(stmt: S, session: Session) -> S:
     return stmt
 
 
-def is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def notify_workers(session: Session) -> None:
+    """Wake idle workers when this transaction commits (PostgreSQL NOTIFY is delivered only
+    on commit, and not at all on rollback); elsewhere workers poll."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {JOBS_CHANNEL}"))
+
+
+class Waker:
+    """An idle worker's wait: until a job is queued (PostgreSQL LISTEN on its own
+    connection) or ``seconds`` pass. Without PostgreSQL, or while its connection is down,
+    it simply sleeps: polling stays the safety net."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._url = None
+        if engine.dialect.name == "postgresql":
+            self._url = engine.url.set(drivername="postgresql").render_as_string(
+                hide_password=False
+            )
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def wait(self, seconds: float) -> None:
+        if self._url is None:
+            time.sleep(seconds)
+            return
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+                self._conn.execute(f"LISTEN {JOBS_CHANNEL}")
+            for _ in self._conn.notifies(timeout=seconds, stop_after=1):
+                break
+        except psycopg.Error:
+            log.warning("jobs.listen_failed")
+            self.close()
+            time.sleep(seconds)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

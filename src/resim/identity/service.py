@@ -18,12 +18,18 @@ from sqlalchemy.orm import Session
 from resim.audit import service as audit
 from resim.errors import Invalid, NotFound
 from resim.identity.models import StoredDocument
-from resim.jobs import service as jobs
+from resim.jobs.registry import JobType, Payload
 from resim.kit.crypto import KeyRing
 from resim.kit.images import redraw
 from resim.kit.telecom import InvalidIdentifier
 
-PURGE = "identity.purge_document"
+
+class DocumentRef(Payload):
+    document_id: uuid.UUID
+
+
+# Deletes a kept document once its retention has passed (GDPR: minimal retention).
+PURGE = JobType("identity.purge_document", DocumentRef)
 
 
 def _path(folder: Path, document: StoredDocument) -> Path:
@@ -86,10 +92,9 @@ def store(
     os.replace(tmp, target)
     session.add(document)
     session.flush()
-    jobs.enqueue(
+    PURGE.enqueue(
         session,
-        PURGE,
-        {"document_id": str(document.id)},
+        DocumentRef(document_id=document.id),
         at=at,
         tenant_id=tenant_id,
         run_after=document.delete_after,
@@ -182,10 +187,9 @@ def purge(session: Session, folder: Path, document_id: uuid.UUID, at: dt.datetim
     if document is None or document.deleted_at is not None:
         return
     if at < document.delete_after:
-        jobs.enqueue(
+        PURGE.enqueue(
             session,
-            PURGE,
-            {"document_id": str(document.id)},
+            DocumentRef(document_id=document.id),
             at=at,
             tenant_id=document.tenant_id,
             run_after=document.delete_after,

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from resim.config import Settings
 from resim.identity import service
-from resim.jobs.worker import Handler
+from resim.identity.service import PURGE, DocumentRef
 from resim.kit.clock import Clock
 
 
-def handlers(folder: Path, clock: Clock) -> dict[str, Handler]:
-    def purge(session: Session, payload: dict[str, Any]) -> None:
-        service.purge(session, folder, uuid.UUID(payload["document_id"]), clock.now())
+class Env(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def clock(self) -> Clock: ...
 
-    return {service.PURGE: purge}
+
+@PURGE.handler
+def purge(env: Env, session: Session, ref: DocumentRef) -> None:
+    service.purge(session, env.settings.documents.folder, ref.document_id, env.clock.now())

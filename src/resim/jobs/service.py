@@ -10,10 +10,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from resim.db.engine import notify_workers
 from resim.errors import Conflict, NotFound
 from resim.jobs.models import Job, JobStatus
 
 _NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
+# session.info key: the chainable jobs this transaction enqueued, for the worker running it.
+CHAINED = "resim.jobs.chained"
+
+
+def valid_name(name: str) -> bool:
+    return bool(_NAME.match(name))
 
 
 def enqueue(
@@ -24,9 +31,11 @@ def enqueue(
     at: dt.datetime,
     tenant_id: uuid.UUID | None = None,
     run_after: dt.datetime | None = None,
+    chain: bool = False,
 ) -> Job:
-    """Write a job row; it runs only if the caller's transaction commits."""
-    if not _NAME.match(name):
+    """Write a job row; it runs only if the caller's transaction commits. Features enqueue
+    through their declared :class:`resim.jobs.registry.JobType`, which types the payload."""
+    if not valid_name(name):
         raise ValueError(f"job names are '<feature>.<action>', not {name!r}")
     job = Job(
         tenant_id=tenant_id,
@@ -39,6 +48,9 @@ def enqueue(
     )
     session.add(job)
     session.flush()
+    if chain:
+        session.info.setdefault(CHAINED, []).append(job)
+    notify_workers(session)
     return job
 
 
@@ -47,16 +59,6 @@ def get(session: Session, job_id: uuid.UUID) -> Job:
     if job is None:
         raise NotFound("JOB_NOT_FOUND", "This job does not exist.")
     return job
-
-
-def parked(session: Session, limit: int = 100) -> list[Job]:
-    stmt = (
-        select(Job)
-        .where(Job.status == JobStatus.PARKED)
-        .order_by(Job.finished_at.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -5,6 +5,12 @@ on several machines share the queue; SQLite's write lock serialises claims). The
 runs in a second transaction that also marks the job done, so its work and its
 completion commit together. Handlers are idempotent by state: a job may run again after
 a crash between an external call and that commit.
+
+A workflow's next step does not wait for a poll: when a handler enqueues a job declared
+with ``chain`` and due at once, the worker claims it in that handler's own transaction and
+runs it next. If the worker dies first, the claim's lease runs out and another worker takes
+the job, exactly as with any claimed job. Idle workers wait on a ``Waker`` (PostgreSQL
+LISTEN/NOTIFY), so a new job starts at once rather than at the next poll.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from resim.db.engine import skip_locked, transaction
 from resim.errors import IntegrationError
 from resim.jobs.models import Job, JobStatus
 from resim.jobs.retry import backoff_seconds
+from resim.jobs.service import CHAINED
 from resim.kit.clock import Clock
 
 log = structlog.get_logger("resim.jobs")
@@ -54,6 +61,7 @@ class Worker:
         settings: JobsSettings,
         handlers: dict[str, Handler],
         worker_id: str | None = None,
+        wait: Callable[[float], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -61,6 +69,8 @@ class Worker:
         self.handlers = handlers
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._stop = threading.Event()
+        self._wait = wait
+        self._chained: Job | None = None  # claimed by the last handler's transaction
 
     def claim(self) -> Job | None:
         now = self.clock.now()
@@ -73,17 +83,34 @@ class Worker:
             job: Job | None = session.scalar(skip_locked(stmt, session))
             if job is None:
                 return None
-            job.status = JobStatus.RUNNING
-            job.locked_by = self.worker_id
-            job.locked_until = now + dt.timedelta(seconds=self.settings.lease_seconds)
-            job.attempts += 1
+            self._lease(job, now)
             session.flush()
             session.expunge(job)
             return job
 
+    def _lease(self, job: Job, now: dt.datetime) -> None:
+        job.status = JobStatus.RUNNING
+        job.locked_by = self.worker_id
+        job.locked_until = now + dt.timedelta(seconds=self.settings.lease_seconds)
+        job.attempts += 1
+
+    def _chain(self, session: Session) -> Job | None:
+        """The first chainable job this transaction enqueued that is due now: claimed here,
+        so it commits with the step that asked for it."""
+        enqueued: list[Job] = session.info.pop(CHAINED, [])
+        now = self.clock.now()
+        for job in enqueued:
+            if job.status == JobStatus.QUEUED and job.run_after <= now:
+                self._lease(job, now)
+                session.flush()
+                return job
+        return None
+
     def run_once(self) -> Outcome | None:
-        """Claim and run one job; None when nothing is due."""
-        job = self.claim()
+        """Claim and run one job (the chained one first); None when nothing is due."""
+        job, self._chained = self._chained, None
+        if job is None:
+            job = self.claim()
         if job is None:
             return None
         handler = self.handlers.get(job.name)
@@ -101,6 +128,10 @@ class Worker:
                 current.last_error = None
                 if "sealed" in current.payload:  # secrets are not kept once delivered
                     current.payload = {k: v for k, v in current.payload.items() if k != "sealed"}
+                chained = self._chain(session)
+                if chained is not None:
+                    session.expunge(chained)
+            self._chained = chained  # committed: it is ours to run next
             log.info("job.done", job=job.name, job_id=str(job.id), attempt=job.attempts)
             return Outcome(job.id, job.name, JobStatus.DONE)
         except Exception as exc:
@@ -157,8 +188,11 @@ class Worker:
             except Exception:
                 log.error("worker.claim_failed", error=traceback.format_exc(limit=1))
                 outcome = None
-            if outcome is None:
-                self._stop.wait(self.settings.poll_seconds)
+            if outcome is None and not self._stop.is_set():
+                if self._wait is not None:
+                    self._wait(self.settings.poll_seconds)
+                else:
+                    self._stop.wait(self.settings.poll_seconds)
         log.info("worker.stopped", worker=self.worker_id)
 
     def stop(self) -> None:

@@ -14,11 +14,23 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from resim.jobs import service as jobs
+from resim.jobs.registry import JobType, Payload
 from resim.kit.crypto import keyed_hash, seal, unseal
 
 DLR_PATH = "/sms/kannel/dlr"
-SEND_EMAIL = "message.send_email"
-SEND_SMS = "message.send_sms"
+
+
+class Outgoing(Payload):
+    """A message to send: its id (the key reused on every retry), where it goes, and its
+    sealed content, which the worker drops once it is delivered."""
+
+    message_id: str
+    to: str
+    sealed: str | None = None
+
+
+SEND_EMAIL: JobType[Outgoing] = JobType("message.send_email", Outgoing)
+SEND_SMS: JobType[Outgoing] = JobType("message.send_sms", Outgoing)
 
 
 def queue_email(
@@ -34,12 +46,8 @@ def queue_email(
     """Queue an e-mail; returns its Message-ID, the key reused on every retry."""
     message_id = f"<{uuid.uuid4().hex}@resim>"
     sealed = seal(key, json.dumps({"subject": subject, "text": text}))
-    jobs.enqueue(
-        session,
-        SEND_EMAIL,
-        {"message_id": message_id, "to": to, "sealed": sealed},
-        at=at,
-        tenant_id=tenant_id,
+    SEND_EMAIL.enqueue(
+        session, Outgoing(message_id=message_id, to=to, sealed=sealed), at=at, tenant_id=tenant_id
     )
     return message_id
 
@@ -60,10 +68,9 @@ def queue_sms(
 ) -> str:
     """Queue a text message; returns its id, the key reused on every retry."""
     message_id = uuid.uuid4().hex
-    jobs.enqueue(
+    SEND_SMS.enqueue(
         session,
-        SEND_SMS,
-        {"message_id": message_id, "to": to, "sealed": seal(key, text)},
+        Outgoing(message_id=message_id, to=to, sealed=seal(key, text)),
         at=at,
         tenant_id=tenant_id,
     )
@@ -91,11 +98,11 @@ class Sent:
 
 def sent_to(session: Session, tenant_id: uuid.UUID, recipients: set[str]) -> list[Sent]:
     """Messages queued for these addresses and numbers, newest first; never their text."""
-    found = jobs.sent_to(session, tenant_id, (SEND_EMAIL, SEND_SMS), recipients)
+    found = jobs.sent_to(session, tenant_id, (SEND_EMAIL.name, SEND_SMS.name), recipients)
     return [
         Sent(
             j.created_at,
-            "email" if j.name == SEND_EMAIL else "sms",
+            "email" if j.name == SEND_EMAIL.name else "sms",
             str(j.payload["to"]),
             j.status.value,
         )
