@@ -152,7 +152,7 @@ def settings(db_url: str, tmp_path: Path, smdp_url: str) -> Settings:
 def deps(settings: Settings, clock: FixedClock) -> Iterator[Deps]:
     built = build_deps(settings, clock=clock)
     yield built
-    built.engine.dispose()
+    built.close()
 
 
 @pytest.fixture

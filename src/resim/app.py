@@ -38,6 +38,8 @@ from resim.web import views as web_views
 
 
 def create_app(settings: Settings | None = None, *, deps: Deps | None = None) -> FastAPI:
+    """The app on ``deps``; without them, on its own, which it closes when the server stops."""
+    owned = deps is None
     if deps is None:
         deps = build_deps(settings or Settings())
     configure(deps.settings.log_level)
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
         if worker is not None:
             worker.stop()
             thread.join(timeout=10)
+        if owned:
+            deps.close()
 
     app = FastAPI(
         title="resim",

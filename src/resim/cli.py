@@ -94,15 +94,18 @@ def run_worker(
 
     settings = _settings()
     configure(settings.log_level)
-    worker = make_worker(build_deps(settings))
-    if once:
-        outcomes = worker.run_until_idle()
-        console.print(f"{len(outcomes)} jobs run")
-        return
+    deps = build_deps(settings)
+    worker = make_worker(deps)
     try:
+        if once:
+            outcomes = worker.run_until_idle()
+            console.print(f"{len(outcomes)} jobs run")
+            return
         worker.run_forever()
     except KeyboardInterrupt:
         worker.stop()
+    finally:
+        deps.close()
 
 
 @app.command()

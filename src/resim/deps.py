@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from resim.integrations.email.outbox import OutboxEmail
 from resim.integrations.email.port import EmailSender
 from resim.integrations.email.smtp import SmtpEmail
 from resim.integrations.es2plus.client import Es2PlusClient, TlsFiles
+from resim.integrations.es2plus.port import Es2Plus
 from resim.integrations.hlr.osmo import OsmoHlr
 from resim.integrations.hlr.port import SubscriberDb
 from resim.integrations.ocr.port import Ocr
@@ -41,24 +43,19 @@ class Deps:
     email: EmailSender
     sms: SmsSender
     ocr: Ocr
+    es2plus: Es2PlusClient
     clock: Clock = field(default_factory=SystemClock)
+    # What the process closes when it stops: the adapters' long-lived clients.
+    closing: ExitStack = field(default_factory=ExitStack)
 
-    def smdp_url(self) -> str:
-        smdp = self.settings.smdp
-        return smdp.url or self.settings.public_url.rstrip("/") + SANDBOX_MOUNT
+    def smdp_client(self, observer: Observer | None = None) -> Es2Plus:
+        """The SM-DP+ for one job step: the process's client, recording each call."""
+        return self.es2plus.observed(observer)
 
-    def smdp_client(self, observer: Observer | None = None) -> Es2PlusClient:
-        smdp = self.settings.smdp
-        tls = None
-        if smdp.tls_cert and smdp.tls_key:
-            tls = TlsFiles(str(smdp.tls_cert), str(smdp.tls_key), str(smdp.tls_ca or "") or None)
-        return Es2PlusClient(
-            self.smdp_url(),
-            smdp.requester_id,
-            timeout_seconds=smdp.timeout_seconds,
-            tls=tls,
-            observer=observer,
-        )
+    def close(self) -> None:
+        """The process stops: close the adapters' connections and the database pool."""
+        self.closing.close()
+        self.engine.dispose()
 
     def hlr(self, session: Session, observer: Observer | None = None) -> SubscriberDb:
         """The subscriber database; the registry works in ``session``'s transaction."""
@@ -85,6 +82,8 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
         email = SmtpEmail(settings.email)
     else:
         email = OutboxEmail(settings.email.outbox_dir)
+    closing = ExitStack()
+    es2plus = closing.enter_context(es2plus_client(settings))
     return Deps(
         settings=settings,
         engine=engine,
@@ -92,7 +91,25 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
         email=email,
         sms=_sms(settings),
         ocr=TesseractOcr(),
+        es2plus=es2plus,
         clock=clock or SystemClock(),
+        closing=closing,
+    )
+
+
+def smdp_url(settings: Settings) -> str:
+    """The SM-DP+'s ES2+ base URL: the configured one, or the sandbox mounted in resim."""
+    return settings.smdp.url or settings.public_url.rstrip("/") + SANDBOX_MOUNT
+
+
+def es2plus_client(settings: Settings) -> Es2PlusClient:
+    """The process's one ES2+ client, its TLS files loaded now."""
+    smdp = settings.smdp
+    tls = None
+    if smdp.tls_cert and smdp.tls_key:
+        tls = TlsFiles(str(smdp.tls_cert), str(smdp.tls_key), str(smdp.tls_ca or "") or None)
+    return Es2PlusClient(
+        smdp_url(settings), smdp.requester_id, timeout_seconds=smdp.timeout_seconds, tls=tls
     )
 
 

@@ -27,14 +27,6 @@ class Tripwire:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
-    def __enter__(self) -> Tripwire:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        close = getattr(self.inner, "close", None)
-        if close is not None:
-            close()
-
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.inner, name)
         if name.startswith("_") or not callable(attr):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from resim.db.engine import transaction
 from resim.delivery import schedule
-from resim.deps import Deps, keyring, open_sandbox
+from resim.deps import Deps, es2plus_client, keyring, open_sandbox
 from resim.jobs import service as jobs
 from resim.jobs.models import Job, JobStatus
 from resim.line.models import Line, LineEvent, LineEventKind
@@ -174,6 +174,7 @@ def embedded(
     port = free_port()
     deps.settings.smdp.url = None
     deps.settings.public_url = f"http://127.0.0.1:{port}"
+    deps.es2plus = deps.closing.enter_context(es2plus_client(deps.settings))
     case = holder(deps.sessions, at)
     sandbox = open_sandbox(deps.settings)
     sandbox.add_pool(profile_type, prefixes[0], prefixes[1], 2)

@@ -114,4 +114,4 @@ def test_queued_texts_go_through_kannel_and_its_delivery_reports_are_recorded(
         with wired.sessions() as session:
             failed = session.scalar(select(SmsReport).where(SmsReport.meaning == "failed"))
             assert failed is None
-    wired.engine.dispose()
+    wired.close()

@@ -25,7 +25,7 @@ from resim.config import JobsSettings
 from resim.delivery import schedule as delivery
 from resim.errors import IntegrationError
 from resim.integrations.calls import CallRecord, Observer
-from resim.integrations.es2plus.client import Es2PlusClient, Es2PlusError
+from resim.integrations.es2plus.port import Es2Plus, Es2PlusError
 from resim.integrations.es2plus.protocol import FinalProfileStatus
 from resim.integrations.hlr.port import SubscriberDb
 from resim.jobs import service as jobs
@@ -47,7 +47,7 @@ STEP = "provisioning.step"
 
 @dataclass(frozen=True)
 class Ports:
-    smdp: Callable[[Observer], Es2PlusClient]
+    smdp: Callable[[Observer], Es2Plus]  # the SM-DP+ for one step, recording each call
     hlr: Callable[[Session, Observer], SubscriberDb]
     keyring: KeyRing
     clock: Clock
@@ -234,10 +234,9 @@ def _order(
     session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
 ) -> Step:
     if prov.new_iccid is None:
-        with ports.smdp(see) as smdp:
-            prov.new_iccid = smdp.download_order(
-                prov.download_call_id, profile_type=prov.profile_type
-            )
+        prov.new_iccid = ports.smdp(see).download_order(
+            prov.download_call_id, profile_type=prov.profile_type
+        )
     stocked = inventory.take(session, ports.keyring, prov.new_iccid, at)
     if stocked is None:
         raise StepFailed("PROFILE_NOT_IN_STOCK")
@@ -254,10 +253,9 @@ def _confirm(
     confirmation = (
         _confirmation_code(ports.secret, prov.confirm_call_id) if policy.confirmation_code else None
     )
-    with ports.smdp(see) as smdp:
-        confirmed = smdp.confirm_order(
-            prov.confirm_call_id, iccid=iccid, release_flag=True, confirmation_code=confirmation
-        )
+    confirmed = ports.smdp(see).confirm_order(
+        prov.confirm_call_id, iccid=iccid, release_flag=True, confirmation_code=confirmation
+    )
     prov.smdp_address = confirmed.smdp_address or ports.smdp_address
     code = ActivationCode(prov.smdp_address, confirmed.matching_id, None, confirmation is not None)
     prov.code_key_id, prov.activation_code = ports.keyring.encrypt(code.lpa.encode(), prov.id.bytes)
@@ -356,12 +354,11 @@ def _compensate(
         hlr.delete(prov.new_imsi)
     if prov.new_iccid is not None:
         try:
-            with ports.smdp(see) as smdp:
-                smdp.cancel_order(
-                    prov.cancel_call_id,
-                    iccid=prov.new_iccid,
-                    final_status=FinalProfileStatus.AVAILABLE,
-                )
+            ports.smdp(see).cancel_order(
+                prov.cancel_call_id,
+                iccid=prov.new_iccid,
+                final_status=FinalProfileStatus.AVAILABLE,
+            )
             inventory.put_back(session, prov.new_iccid)
         except Es2PlusError as exc:
             if exc.transient:
@@ -420,12 +417,11 @@ def release(session: Session, ports: Ports, prov: Provisioning, at: dt.datetime)
         return False
     calls: list[CallRecord] = []
     try:
-        with ports.smdp(calls.append) as smdp:
-            smdp.cancel_order(
-                prov.cancel_call_id,
-                iccid=prov.new_iccid,
-                final_status=FinalProfileStatus.UNAVAILABLE,
-            )
+        ports.smdp(calls.append).cancel_order(
+            prov.cancel_call_id,
+            iccid=prov.new_iccid,
+            final_status=FinalProfileStatus.UNAVAILABLE,
+        )
     except Es2PlusError as exc:
         if exc.transient:
             raise
