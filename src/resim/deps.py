@@ -22,12 +22,11 @@ from resim.integrations.hlr.osmo import OsmoHlr
 from resim.integrations.hlr.port import SubscriberDb
 from resim.integrations.ocr.port import Ocr
 from resim.integrations.ocr.tesseract import TesseractOcr
-from resim.integrations.sms.kannel import KannelSms
+from resim.integrations.sms.kannel import KannelCallbacks, KannelSms
 from resim.integrations.sms.outbox import OutboxSms
-from resim.integrations.sms.port import SmsSender
+from resim.integrations.sms.port import SmsGateway
 from resim.kit.clock import Clock, SystemClock
 from resim.kit.crypto import KeyRing
-from resim.message.service import dlr_url
 from resim.registry.service import LineRegistry
 from resim.smdp_sandbox.rules import Sandbox
 from resim.smdp_sandbox.store import Store
@@ -41,7 +40,7 @@ class Deps:
     engine: Engine
     sessions: sessionmaker[Session]
     email: EmailSender
-    sms: SmsSender
+    sms: SmsGateway
     ocr: Ocr
     es2plus: Es2PlusClient
     clock: Clock = field(default_factory=SystemClock)
@@ -84,12 +83,13 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
         email = OutboxEmail(settings.email.outbox_dir)
     closing = ExitStack()
     es2plus = closing.enter_context(es2plus_client(settings))
+    sms = _sms(settings, closing)
     return Deps(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
         email=email,
-        sms=_sms(settings),
+        sms=sms,
         ocr=TesseractOcr(),
         es2plus=es2plus,
         clock=clock or SystemClock(),
@@ -113,11 +113,15 @@ def es2plus_client(settings: Settings) -> Es2PlusClient:
     )
 
 
-def _sms(settings: Settings) -> SmsSender:
+def _sms(settings: Settings, closing: ExitStack) -> SmsGateway:
+    callbacks = KannelCallbacks(
+        settings.public_url,
+        settings.secret_bytes,
+        settings.sms.inbound_token.get_secret_value(),
+    )
     if settings.sms.backend == "kannel":
-        public, secret = settings.public_url, settings.secret_bytes
-        return KannelSms(settings.sms, lambda message_id: dlr_url(public, secret, message_id))
-    return OutboxSms(settings.sms.outbox_dir)
+        return closing.enter_context(KannelSms(settings.sms, callbacks))
+    return OutboxSms(settings.sms.outbox_dir, callbacks)
 
 
 def open_sandbox(

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from resim.auth.service import Principal
-from resim.errors import Unauthenticated
 from resim.kit.telecom import InvalidIdentifier, Msisdn
 from resim.replacement import service
 from resim.replacement.edge import attach_upload
@@ -294,24 +292,19 @@ def object_to(
 @router.post("/sms/inbound", response_class=PlainTextResponse, operation_id="sms_reply_post")
 def sms_reply(
     request: Request,
-    token: str = "",
-    sender: str = Query("", alias="from"),
-    text: str = "",
     tenant: Tenant = Depends(current_tenant),
     session: Session = DB,
 ) -> str:
-    """Replies to the confirmation SMS, from the SMS gateway (Kannel's sms-service get-url,
-    e.g. ``.../sms/inbound?token=...&from=%p&text=%a``). ``NO`` or ``STOP`` objects."""
+    """Replies to the confirmation SMS, as the SMS gateway forwards them. ``NO`` or ``STOP``
+    objects."""
     deps = deps_of(request)
-    expected = deps.settings.sms.inbound_token.get_secret_value()
-    if not hmac.compare_digest(token.encode(), expected.encode()):
-        raise Unauthenticated("BAD_GATEWAY_TOKEN", "Please sign in.")
+    reply = deps.sms.inbound(request.query_params)
     try:
-        number = str(Msisdn(sender))
+        number = str(Msisdn(reply.sender))
     except InvalidIdentifier:
         return ""
     stopped = service.reply_by_sms(
-        session, deps.settings, tenant, number, text, at=deps.clock.now()
+        session, deps.settings, tenant, number, reply.text, at=deps.clock.now()
     )
     session.commit()
     return "stopped" if stopped else ""
