@@ -25,6 +25,7 @@ from resim.integrations.ocr.tesseract import TesseractOcr
 from resim.integrations.sms.kannel import KannelCallbacks, KannelSms
 from resim.integrations.sms.outbox import OutboxSms
 from resim.integrations.sms.port import SmsGateway
+from resim.integrations.webhook import WebhookPoster
 from resim.kit.clock import Clock, SystemClock
 from resim.kit.crypto import KeyRing
 from resim.registry.service import LineRegistry
@@ -43,6 +44,7 @@ class Deps:
     sms: SmsGateway
     ocr: Ocr
     es2plus: Es2PlusClient
+    sinks: WebhookPoster  # the banks' CAMARA notification sinks
     clock: Clock = field(default_factory=SystemClock)
     # What the process closes when it stops: the adapters' long-lived clients.
     closing: ExitStack = field(default_factory=ExitStack)
@@ -84,6 +86,7 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
     closing = ExitStack()
     es2plus = closing.enter_context(es2plus_client(settings))
     sms = _sms(settings, closing)
+    sinks = closing.enter_context(WebhookPoster(settings.camara.sink_timeout_seconds))
     return Deps(
         settings=settings,
         engine=engine,
@@ -92,6 +95,7 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> Deps:
         sms=sms,
         ocr=TesseractOcr(),
         es2plus=es2plus,
+        sinks=sinks,
         clock=clock or SystemClock(),
         closing=closing,
     )

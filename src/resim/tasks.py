@@ -27,7 +27,7 @@ def handlers(deps: Deps) -> dict[str, Handler]:
             deps.settings.secret_bytes,
             deps.clock,
             source(deps.settings.public_url),
-            deps.settings.camara.sink_timeout_seconds,
+            deps.sinks,
         ),
     }
 

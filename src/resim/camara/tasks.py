@@ -12,13 +12,13 @@ from resim.camara import subscriptions
 from resim.camara.models import SwapSubscription
 from resim.camara.service import SUBSCRIPTION_ENDED
 from resim.errors import IntegrationError
-from resim.integrations.webhook import SinkGone, post_event
+from resim.integrations.webhook import SinkGone, WebhookPoster
 from resim.jobs.worker import Handler, PermanentJobError
 from resim.kit.clock import Clock
 from resim.kit.crypto import unseal
 
 
-def handlers(key: bytes, clock: Clock, source: str, timeout: float) -> dict[str, Handler]:
+def handlers(key: bytes, clock: Clock, source: str, sinks: WebhookPoster) -> dict[str, Handler]:
     def notify(session: Session, payload: dict[str, Any]) -> None:
         sub = session.get(SwapSubscription, uuid.UUID(payload["subscription"]))
         cloud_event = payload["event"]
@@ -36,12 +36,11 @@ def handlers(key: bytes, clock: Clock, source: str, timeout: float) -> dict[str,
             except ValueError as exc:
                 raise PermanentJobError("the sink credential cannot be opened") from exc
         try:
-            post_event(
+            sinks.post_event(
                 sub.sink,
                 subscriptions.body_of(cloud_event),
                 token=token,
                 correlator=cloud_event["id"],
-                timeout=timeout,
             )
         except SinkGone:  # the sink wants nothing more, not even a subscription-ended
             if sub.status == subscriptions.ACTIVE:
