@@ -52,7 +52,7 @@ class KannelCallbacks:
         message_id, sig = params.get("id", ""), params.get("sig")
         code = params.get("status", "")
         if not 0 < len(message_id) <= 64 or sig is None or len(sig) > 64 or not _small_int(code):
-            raise Invalid("BAD_DELIVERY_REPORT", "This delivery report is malformed.")
+            raise Invalid("INVALID_INPUT", "Some fields are not valid.")
         if not hmac.compare_digest(sig, self._signature(message_id)):
             raise Forbidden("BAD_SIGNATURE", "This delivery report is not signed by resim.")
         status = int(code)
