@@ -8,7 +8,6 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-import resim.models  # noqa: F401 - every table known before the first query
 from resim.config import Settings
 from resim.db.engine import make_engine, make_sessionmaker
 from resim.integrations.calls import Observer
@@ -20,12 +19,11 @@ from resim.integrations.hlr.osmo import OsmoHlr
 from resim.integrations.hlr.port import SubscriberDb
 from resim.integrations.ocr.port import Ocr
 from resim.integrations.ocr.tesseract import TesseractOcr
-from resim.integrations.sms.kannel import KannelSms
+from resim.integrations.sms.kannel import KannelSms, dlr_url
 from resim.integrations.sms.outbox import OutboxSms
 from resim.integrations.sms.port import SmsSender
 from resim.kit.clock import Clock, SystemClock
 from resim.kit.crypto import KeyRing
-from resim.message.service import dlr_url
 from resim.registry.service import LineRegistry
 from resim.smdp_sandbox.rules import Sandbox
 from resim.smdp_sandbox.store import Store

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from resim.errors import Forbidden
+from resim.integrations.sms.kannel import DLR_PATH, dlr_signature
 from resim.message.models import SmsReport
-from resim.message.service import DLR_PATH, dlr_signature
 from resim.web.context import DB, deps_of
 
 router = APIRouter(tags=["sms"])

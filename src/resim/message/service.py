@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from resim.jobs import service as jobs
-from resim.kit.crypto import keyed_hash, seal, unseal
+from resim.kit.crypto import seal, unseal
 
-DLR_PATH = "/sms/kannel/dlr"
 SEND_EMAIL = "message.send_email"
 SEND_SMS = "message.send_sms"
 
@@ -68,17 +67,6 @@ def queue_sms(
         tenant_id=tenant_id,
     )
     return message_id
-
-
-def dlr_signature(secret: bytes, message_id: str) -> str:
-    """Signs a delivery-report URL, so only the gateway resim told can report."""
-    return keyed_hash(secret, "kannel-dlr", message_id)[:32]
-
-
-def dlr_url(public_url: str, secret: bytes, message_id: str) -> str:
-    """Where Kannel reports on a text: ``%d`` is Kannel's own placeholder for the type."""
-    sig = dlr_signature(secret, message_id)
-    return f"{public_url.rstrip('/')}{DLR_PATH}?id={message_id}&sig={sig}&status=%d"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,21 @@ import httpx
 from resim.config import SmsSettings
 from resim.errors import IntegrationError
 from resim.integrations.sms.port import SmsMessage
+from resim.kit.crypto import keyed_hash
 
 DLR_MASK = 31  # every report type
+DLR_PATH = "/sms/kannel/dlr"
+
+
+def dlr_signature(secret: bytes, message_id: str) -> str:
+    """Signs a delivery-report URL, so only the gateway resim told can report."""
+    return keyed_hash(secret, "kannel-dlr", message_id)[:32]
+
+
+def dlr_url(public_url: str, secret: bytes, message_id: str) -> str:
+    """Where Kannel reports on a text: ``%d`` is Kannel's own placeholder for the type."""
+    sig = dlr_signature(secret, message_id)
+    return f"{public_url.rstrip('/')}{DLR_PATH}?id={message_id}&sig={sig}&status=%d"
 
 
 class KannelSms:
