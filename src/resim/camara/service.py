@@ -17,24 +17,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from resim.camara.clients import (
-    ClientCache,
     ClientView,
-    Limiter,
     NewClient,
     authenticate,
-    client_of_tenant,
     clients_of,
     create_client,
     granted_scopes,
     set_active,
 )
 from resim.camara.consent import (
-    APPROVED,
-    PENDING,
-    REFUSED,
-    USED,
     ConsentView,
-    Started,
     consent_by_link,
     consent_of_customer,
     consents_of_customer,
@@ -44,10 +36,7 @@ from resim.camara.consent import (
 )
 from resim.camara.models import ApiClient, SwapQuery
 from resim.camara.spec import (
-    CHANGE_KINDS,
     CHECK,
-    PHONE_NUMBER,
-    PURPOSE,
     RETRIEVE_DATE,
     SCOPES,
     SUBSCRIBE,
@@ -55,7 +44,6 @@ from resim.camara.spec import (
     SUBSCRIPTIONS_DELETE,
     SUBSCRIPTIONS_READ,
     SWAPPED,
-    OAuthError,
     Refused,
 )
 from resim.camara.subjects import Subject, subject_by_line, subject_by_number
@@ -168,13 +156,7 @@ def queries(
 
 
 __all__ = [
-    "APPROVED",
-    "CHANGE_KINDS",
     "CHECK",
-    "PENDING",
-    "PHONE_NUMBER",
-    "PURPOSE",
-    "REFUSED",
     "RETRIEVE_DATE",
     "SCOPES",
     "SUBSCRIBE",
@@ -182,21 +164,13 @@ __all__ = [
     "SUBSCRIPTIONS_READ",
     "SUBSCRIPTION_ENDED",
     "SWAPPED",
-    "USED",
-    "ClientCache",
     "ClientView",
     "ConsentView",
     "DateAnswer",
-    "Limiter",
     "NewClient",
-    "OAuthError",
     "QueryRow",
-    "Refused",
-    "Started",
-    "Subject",
     "authenticate",
     "check_max_age",
-    "client_of_tenant",
     "clients_of",
     "consent_by_link",
     "consent_of_customer",

@@ -33,7 +33,6 @@ STATUS: dict[ErrorKind, int] = {
     ErrorKind.FORBIDDEN: 403,
     ErrorKind.UNAUTHENTICATED: 401,
     ErrorKind.RATE_LIMITED: 429,
-    ErrorKind.UNAVAILABLE: 503,
 }
 
 TITLES: dict[int, str] = {
