@@ -1,7 +1,7 @@
 """Route guards every feature shares: the tenant of the path, a bearer token, CSRF on forms.
 
 Who is signed in is the auth feature's (:mod:`resim.auth.guards`) and the back office's
-(:mod:`resim.agent.guards`) to say: the web layer imports no feature but the tenant."""
+(:mod:`resim.agent.guards`) to say: the web layer imports no feature that has routes."""
 
 from __future__ import annotations
 
