@@ -10,8 +10,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+import resim.models  # noqa: F401 - every table known before the first query
 from resim import __version__
 from resim.agent import views as agent_views
+from resim.agent.roles import ROLE_NAMES
 from resim.auth import api as auth_api
 from resim.auth import views as auth_views
 from resim.camara import api as camara_api
@@ -19,6 +21,7 @@ from resim.camara import views as camara_views
 from resim.config import Settings
 from resim.delivery import api as delivery_api
 from resim.delivery import views as delivery_views
+from resim.demo.data import DEMO_ACCOUNTS
 from resim.deps import SANDBOX_MOUNT, Deps, build_deps, open_sandbox
 from resim.line import api as line_api
 from resim.line import views as line_views
@@ -33,7 +36,7 @@ from resim.smdp_sandbox import phone as sandbox_phone
 from resim.smdp_sandbox.server import Notifier
 from resim.smdp_sandbox.server import create_app as sandbox_app
 from resim.tasks import make_worker
-from resim.web import errors, middleware
+from resim.web import errors, middleware, templating
 from resim.web import views as web_views
 
 
@@ -68,6 +71,8 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
         lifespan=lifespan,
     )
     app.state.deps = deps
+    app.state.demo_accounts = DEMO_ACCOUNTS  # the home page's hint, in demo mode
+    templating.share(role_names=ROLE_NAMES)
     errors.install(app)
     middleware.install(app)
     app.mount(

@@ -114,6 +114,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the data set.")] = 2026,
 ) -> None:
     """Load the demo data set: three operators, plans, a few hundred customers and lines."""
+    import resim.models  # noqa: F401 - every table known before the first query
     from resim.db.engine import make_engine, make_sessionmaker, transaction
     from resim.demo.data import (
         DEMO_ACCOUNTS,

@@ -9,7 +9,6 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-import resim.models  # noqa: F401 - every table known before the first query
 from resim.config import Settings
 from resim.db.engine import make_engine, make_sessionmaker
 from resim.integrations.calls import Observer

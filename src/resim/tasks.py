@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resim.models  # noqa: F401 - every table known before the first job
 from resim.camara import tasks as camara_tasks
 from resim.camara.subscriptions import source
 from resim.delivery import tasks as delivery_tasks

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from resim.agent import service
+from resim.agent.guards import office, office_agent
 from resim.agent.roles import Action, Role
 from resim.agent.schemas import ChangeAgentForm, NewAgentForm, SetupForm, SignInForm
 from resim.errors import AppError
@@ -17,7 +18,7 @@ from resim.tenant.models import Tenant
 from resim.web.context import DB, OFFICE_COOKIE, client_ip, deps_of, safe_next
 from resim.web.errors import STATUS, app_error_message
 from resim.web.forms import parse
-from resim.web.security import csrf, current_tenant, office, office_agent
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}/office", include_in_schema=False)

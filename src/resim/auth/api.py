@@ -10,6 +10,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.orm import Session
 
 from resim.auth import service
+from resim.auth.guards import api_customer
 from resim.auth.schemas import CodeRequest, CodeVerification
 from resim.tenant.models import Tenant
 from resim.web.context import (
@@ -21,7 +22,7 @@ from resim.web.context import (
     device_id,
     language,
 )
-from resim.web.security import api_customer, current_tenant
+from resim.web.security import current_tenant
 
 router = APIRouter(prefix="/api/v1/{tenant}/auth", tags=["sign-in"])
 

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from resim.auth import service
+from resim.auth.guards import page_customer
 from resim.auth.schemas import CodeRequest, CodeVerification
 from resim.errors import AppError
 from resim.kit.crypto import token
@@ -24,7 +25,7 @@ from resim.web.context import (
 )
 from resim.web.errors import STATUS, app_error_message
 from resim.web.forms import parse
-from resim.web.security import csrf, current_tenant, page_customer
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)

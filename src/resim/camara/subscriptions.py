@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resim.camara.models import SwapSubscription
-from resim.camara.service import SUBSCRIPTION_ENDED, SWAPPED, Refused, Subject, rfc3339
+from resim.camara.service import rfc3339
+from resim.camara.spec import SUBSCRIPTION_ENDED, SWAPPED, Refused
+from resim.camara.subjects import Subject
 from resim.camara.tokens import Access
 from resim.jobs import service as jobs
 from resim.jobs.models import Job, JobStatus

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from resim.camara import subscriptions
 from resim.camara.models import SwapSubscription
-from resim.camara.service import SUBSCRIPTION_ENDED
+from resim.camara.spec import SUBSCRIPTION_ENDED
 from resim.errors import IntegrationError
 from resim.integrations.webhook import SinkGone, WebhookPoster
 from resim.jobs.worker import Handler, PermanentJobError

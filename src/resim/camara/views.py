@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from resim.agent.guards import agent_actor, office
 from resim.agent.roles import Action
 from resim.agent.service import AgentPrincipal
 from resim.audit.service import Actor
+from resim.auth.guards import page_customer
 from resim.auth.service import Principal
 from resim.camara import service
 from resim.camara.service import ConsentView
@@ -21,7 +23,7 @@ from resim.kit.telecom import ItalianMobile
 from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of, translate
 from resim.web.errors import STATUS, app_error_message
-from resim.web.security import agent_actor, csrf, current_tenant, office, page_customer
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)

@@ -8,13 +8,13 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
+from resim.auth.guards import api_customer, customer_actor
 from resim.auth.service import Principal
 from resim.delivery import service
 from resim.deps import keyring
 from resim.replacement import service as replacements
 from resim.replacement.schemas import ApiModel
 from resim.web.context import DB, deps_of
-from resim.web.security import api_customer, customer_actor
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["delivery"])
 

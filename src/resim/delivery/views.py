@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from resim.audit.service import Actor
+from resim.auth.guards import customer_actor, page_customer
 from resim.auth.service import Principal
 from resim.delivery import device, qr, service
 from resim.delivery.service import Revealed
@@ -21,7 +22,7 @@ from resim.smdp_sandbox import phone
 from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of
 from resim.web.errors import STATUS, app_error_message
-from resim.web.security import csrf, current_tenant, customer_actor, page_customer
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from resim.audit.service import Actor
+from resim.auth.guards import api_customer, customer_actor
 from resim.auth.service import Principal
 from resim.kit.telecom import ItalianMobile
 from resim.line import service
@@ -22,7 +23,6 @@ from resim.line.schemas import (
 )
 from resim.line.service import LineOverview
 from resim.web.context import DB, deps_of
-from resim.web.security import api_customer, customer_actor
 
 router = APIRouter(prefix="/api/v1/{tenant}/lines", tags=["lines"])
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from resim.auth.guards import customer_actor, page_customer
 from resim.auth.service import Principal
 from resim.errors import AppError, Invalid
 from resim.kit.telecom import InvalidIdentifier, ItalianMobile
@@ -13,7 +14,7 @@ from resim.line import service
 from resim.line.schemas import ReactivateReason, SuspendReason
 from resim.tenant.models import Tenant
 from resim.web.context import DB, deps_of
-from resim.web.security import csrf, current_tenant, customer_actor, page_customer
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)

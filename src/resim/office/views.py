@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from resim.agent import service as agents
+from resim.agent.guards import office
 from resim.agent.roles import Action
 from resim.agent.service import AgentPrincipal
 from resim.audit import service as audit
@@ -35,7 +36,7 @@ from resim.tenant.schemas import TenantPolicy
 from resim.web.context import DB, client_ip, deps_of, translate
 from resim.web.errors import STATUS, app_error_message
 from resim.web.forms import parse
-from resim.web.security import csrf, current_tenant, office
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}/office", include_in_schema=False)

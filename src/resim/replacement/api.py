@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from resim.auth.guards import api_customer, customer_actor
 from resim.auth.service import Principal
 from resim.kit.telecom import InvalidIdentifier, Msisdn
 from resim.replacement import service
@@ -27,7 +28,7 @@ from resim.replacement.schemas import (
 )
 from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of, language, translate
-from resim.web.security import api_customer, current_tenant, customer_actor
+from resim.web.security import current_tenant
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["applications"])
 OUT = {"response_model": ApplicationOut, "response_model_by_alias": True}

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from resim.auth.guards import customer_actor, page_customer
 from resim.auth.service import Principal
 from resim.billing import service as billing
 from resim.delivery import service as delivery
@@ -28,7 +29,7 @@ from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of, language
 from resim.web.errors import STATUS, app_error_message
 from resim.web.forms import parse
-from resim.web.security import csrf, current_tenant, customer_actor, page_customer
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)
@@ -279,7 +280,7 @@ def demo_sample(
     if who is None:
         return _signin(tenant)
     from resim.customer import service as customers
-    from resim.demo.documents import sample_passport
+    from resim.identity.specimen import sample_passport
 
     holder = customers.get(session, who.tenant_id, who.customer_id)
     fields, image = sample_passport(

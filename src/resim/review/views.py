@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from resim.agent import service as agents
+from resim.agent.guards import office
 from resim.agent.roles import Action
 from resim.agent.service import AgentPrincipal
 from resim.customer import service as customers
@@ -22,7 +23,7 @@ from resim.review import service
 from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of
 from resim.web.errors import STATUS, app_error_message
-from resim.web.security import csrf, current_tenant, office
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}/office", include_in_schema=False)

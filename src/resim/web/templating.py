@@ -10,7 +10,6 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from resim.agent.roles import ROLE_NAMES
 from resim.i18n import LANGUAGES, gettext_for
 from resim.kit.money import format_eur
 from resim.web.context import CSRF_COOKIE, deps_of, language
@@ -24,6 +23,12 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def share(**values: Any) -> None:
+    """Values every template sees that a feature owns (the back office's role names): the
+    app passes them once, so that the web layer imports no feature."""
+    env.globals.update(values)
 
 
 def render(
@@ -60,7 +65,6 @@ def render(
         "branding": getattr(request.state, "branding", None),
         "signed_in": getattr(request.state, "signed_in", False),
         "office_agent": getattr(request.state, "agent", None),
-        "role_names": ROLE_NAMES,
         "path": request.url.path,
         "code_minutes": deps.settings.security.signin_code_minutes,
     }

@@ -22,9 +22,7 @@ tenant_router = APIRouter(prefix="/{tenant}", include_in_schema=False)
 def home(request: Request, session: Session = DB) -> Response:
     demo_accounts: list[tuple[str, str]] = []
     if deps_of(request).settings.demo:
-        from resim.demo.data import DEMO_ACCOUNTS
-
-        demo_accounts = DEMO_ACCOUNTS
+        demo_accounts = request.app.state.demo_accounts
     return render(
         request,
         "home.html",
