@@ -16,8 +16,17 @@ from resim.auth import service as auth
 from resim.errors import Forbidden, Unauthenticated
 from resim.tenant import service as tenants
 from resim.tenant.models import Tenant
-from resim.web.context import CSRF_COOKIE, DB, OFFICE_COOKIE, SESSION_COOKIE, client_ip, deps_of
+from resim.web.context import (
+    CSRF_COOKIE,
+    CTX,
+    DB,
+    OFFICE_COOKIE,
+    SESSION_COOKIE,
+    Context,
+    client_ip,
+)
 from resim.web.errors import OfficeSignIn
+from resim.web.unit_of_work import keep_failed_try
 
 
 @dataclass(frozen=True)
@@ -44,10 +53,10 @@ def bearer(request: Request) -> str | None:
 def api_customer(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> auth.Principal:
-    deps = deps_of(request)
-    return auth.principal(session, deps.settings, tenant, bearer(request), deps.clock.now())
+    return auth.principal(session, ctx.settings, tenant, bearer(request), ctx.now)
 
 
 def customer_actor(request: Request, who: auth.Principal) -> Actor:
@@ -58,13 +67,13 @@ def customer_actor(request: Request, who: auth.Principal) -> Actor:
 def page_customer(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> auth.Principal | None:
     """The signed-in customer of a page, or None (the page redirects to sign-in)."""
-    deps = deps_of(request)
     try:
         found = auth.principal(
-            session, deps.settings, tenant, request.cookies.get(SESSION_COOKIE), deps.clock.now()
+            session, ctx.settings, tenant, request.cookies.get(SESSION_COOKIE), ctx.now
         )
     except Unauthenticated:
         return None
@@ -86,16 +95,16 @@ async def csrf(request: Request) -> None:
 def office_agent(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> agents.AgentPrincipal:
-    deps = deps_of(request)
     try:
         who = agents.principal(
-            session, deps.settings, tenant.id, request.cookies.get(OFFICE_COOKIE), deps.clock.now()
+            session, ctx.settings, tenant.id, request.cookies.get(OFFICE_COOKIE), ctx.now
         )
     except Unauthenticated as exc:
         raise OfficeSignIn(exc.code, exc.message) from None
-    session.commit()  # the session's last use, kept even if the route fails
+    keep_failed_try(session)  # the session's last use counts even if the route then fails
     request.state.agent = who
     return who
 
