@@ -14,12 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resim.app import create_app
+from resim.auth.models import RateLimitHit
+from resim.db.engine import transaction
 from resim.deps import Deps
 from resim.errors import Conflict, Invalid
+from resim.kit.clock import FixedClock
+from resim.kit.crypto import keyed_hash
 from resim.message.models import SmsReport
+from resim.tenant import service as tenants
 from resim.web.context import CTX, DB, Context
 from resim.web.templating import render
 from resim.web.unit_of_work import discard, keep_failed_try
+from tests import factories
 
 PREFIX = "/api/v1/uow-test"
 
@@ -150,3 +156,27 @@ def test_an_idempotent_replay_of_a_failure_replays_it_and_keeps_nothing(
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json() == first.json()
     assert _kept(deps) == set()
+
+
+def test_a_sign_in_form_shown_again_keeps_no_half_counted_attempt(
+    client: TestClient, deps: Deps, clock: FixedClock
+) -> None:
+    """The portal's sign-in counts the caller's address, then refuses the e-mail address
+    that asked too often (429, the form again): the first count is not kept either."""
+    world = factories.world(deps.sessions, clock.now())
+    with transaction(deps.sessions) as session:
+        acme = tenants.get(session, "acme")
+        address = keyed_hash(deps.settings.secret_bytes, "addr", str(acme.id), world.email)[:40]
+        limit = deps.settings.security.signin_per_address
+        session.add_all(
+            RateLimitHit(key=f"signin-addr:{address}", at=clock.now()) for _ in range(limit)
+        )
+    client.get("/acme/signin")  # the CSRF cookie
+    csrf = str(client.cookies.get("resim_csrf"))
+    answer = client.post("/acme/signin", data={"email": world.email, "csrf_token": csrf})
+    assert answer.status_code == 429
+    assert "text/html" in answer.headers["content-type"]
+    with deps.sessions() as session:
+        counted = session.scalars(select(RateLimitHit.key)).all()
+    assert len(counted) == limit
+    assert not [key for key in counted if key.startswith("signin-ip:")]
