@@ -361,7 +361,7 @@ def import_lines(
 ) -> None:
     """Import lines and their holders from CSV. Any rejected row: nothing is imported."""
     from resim.audit.service import Actor
-    from resim.db.engine import make_engine, make_sessionmaker
+    from resim.db.engine import make_engine, make_sessionmaker, transaction
     from resim.errors import AppError
     from resim.kit.clock import SystemClock
     from resim.line import importing
@@ -375,7 +375,7 @@ def import_lines(
         raise typer.Exit(2) from exc
     rows, rejected = importing.parse_rows(text.splitlines(keepends=True))
     sessions = make_sessionmaker(make_engine(settings.db.url))
-    with sessions() as session:
+    with transaction(sessions) as session:
         try:
             found = tenants.get(session, tenant)
         except AppError as exc:
@@ -401,8 +401,7 @@ def import_lines(
                     progress=lambda n: progress.advance(task, n),
                 )
             rejected = report.rejected or []
-        if rejected:
-            session.rollback()
+        if rejected:  # leaving by the exception rolls everything back
             for item in sorted(rejected, key=lambda r: r.row):
                 console.print(f"line {item.row}: {item.reason}")
             console.print(f"[red]{len(rejected)} rows rejected; nothing imported.")
@@ -411,7 +410,6 @@ def import_lines(
             session.rollback()
             console.print(f"{report.imported} rows valid; dry run, nothing imported")
             return
-        session.commit()
     console.print(f"imported {report.imported} lines, {report.customers_created} new customers")
 
 

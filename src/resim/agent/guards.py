@@ -13,24 +13,25 @@ from resim.agent.roles import Action
 from resim.audit.service import Actor
 from resim.errors import Unauthenticated
 from resim.tenant.models import Tenant
-from resim.web.context import DB, OFFICE_COOKIE, client_ip, deps_of
+from resim.web.context import CTX, DB, OFFICE_COOKIE, Context, client_ip
 from resim.web.errors import OfficeSignIn
 from resim.web.security import current_tenant
+from resim.web.unit_of_work import keep_failed_try
 
 
 def office_agent(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> agents.AgentPrincipal:
-    deps = deps_of(request)
     try:
         who = agents.principal(
-            session, deps.settings, tenant.id, request.cookies.get(OFFICE_COOKIE), deps.clock.now()
+            session, ctx.settings, tenant.id, request.cookies.get(OFFICE_COOKIE), ctx.now
         )
     except Unauthenticated as exc:
         raise OfficeSignIn(exc.code, exc.message) from None
-    session.commit()  # the session's last use, kept even if the route fails
+    keep_failed_try(session)  # the session's last use counts even if the route then fails
     request.state.agent = who
     return who
 

@@ -10,17 +10,17 @@ from resim.audit.service import Actor
 from resim.auth import service as auth
 from resim.errors import Unauthenticated
 from resim.tenant.models import Tenant
-from resim.web.context import DB, SESSION_COOKIE, client_ip, deps_of
+from resim.web.context import CTX, DB, SESSION_COOKIE, Context, client_ip
 from resim.web.security import bearer, current_tenant
 
 
 def api_customer(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> auth.Principal:
-    deps = deps_of(request)
-    return auth.principal(session, deps.settings, tenant, bearer(request), deps.clock.now())
+    return auth.principal(session, ctx.settings, tenant, bearer(request), ctx.now)
 
 
 def customer_actor(request: Request, who: auth.Principal) -> Actor:
@@ -31,13 +31,13 @@ def customer_actor(request: Request, who: auth.Principal) -> Actor:
 def page_customer(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> auth.Principal | None:
     """The signed-in customer of a page, or None (the page redirects to sign-in)."""
-    deps = deps_of(request)
     try:
         found = auth.principal(
-            session, deps.settings, tenant, request.cookies.get(SESSION_COOKIE), deps.clock.now()
+            session, ctx.settings, tenant, request.cookies.get(SESSION_COOKIE), ctx.now
         )
     except Unauthenticated:
         return None

@@ -19,7 +19,9 @@ from resim.camara.responses import STATUS
 from resim.camara.spec import Refused
 from resim.camara.subjects import Subject
 from resim.camara.tokens import Access, InvalidToken, Signer
+from resim.db.engine import transaction
 from resim.web.context import DB, deps_of
+from resim.web.unit_of_work import keep_failed_try
 
 
 class Runtime:
@@ -108,7 +110,7 @@ async def asked(
 
     def work() -> T:
         # One read and one append, each standing alone: a question changes nothing else.
-        with runtime(request).sessions() as session:
+        with transaction(runtime(request).sessions) as session:
             call = authorize(request, session, scope)
             subject = None
             try:
@@ -117,6 +119,7 @@ async def asked(
                 outcome, result = answer(subject, call.now)
             except Refused as exc:
                 _answered(call, operation, subject, phone_number, STATUS[exc.code], exc.code)
+                keep_failed_try(session)  # a refused question is on record too
                 raise
             _answered(call, operation, subject, phone_number, 200, outcome)
             return result
@@ -165,4 +168,3 @@ def _answered(
         status=status,
         outcome=outcome,
     )
-    call.session.commit()

@@ -43,8 +43,9 @@ from resim.camara.schemas import (
 from resim.camara.spec import OAuthError, Refused
 from resim.camara.subjects import Subject
 from resim.db.engine import autocommit_sessionmaker
-from resim.web.context import DB, deps_of
+from resim.web.context import CTX, DB, Context, deps_of
 from resim.web.errors import ErrorShape, add_shape
+from resim.web.unit_of_work import keep_failed_try
 
 PREFIX = "/camara"
 SIM_SWAP = f"{PREFIX}/sim-swap/v2"
@@ -194,30 +195,28 @@ def create_subscription(
     request: Request,
     x_correlator: Correlator = None,
     call: Call = caller(service.SUBSCRIBE),
+    ctx: Context = CTX,
 ) -> Response:
-    deps = deps_of(request)
     wanted = subscriptions.check_request(
         protocol=body.protocol,
         sink=body.sink,
         credential=body.sinkCredential.model_dump() if body.sinkCredential else None,
         expire_time=body.config.subscriptionExpireTime,
         max_events=body.config.subscriptionMaxEvents,
-        allow_http=deps.settings.camara.allow_http_sinks,
+        allow_http=ctx.settings.camara.allow_http_sinks,
         now=call.now,
     )
     subject = subject_of(call, body.config.subscriptionDetail.phoneNumber)
     sub = subscriptions.create(
         call.session,
-        deps.settings.secret_bytes,
+        ctx.settings.secret_bytes,
         client_ref=call.client.ref,
         subject=subject,
         three_legged=call.access.three_legged,
         wanted=wanted,
         at=call.now,
     )
-    out = _out(sub)
-    call.session.commit()
-    return correlated(request, JSONResponse(out, status_code=201))
+    return correlated(request, JSONResponse(_out(sub), status_code=201))
 
 
 @subscription_router.get(
@@ -272,7 +271,6 @@ def delete_subscription(
 ) -> Response:
     sub = subscriptions.get(call.session, call.client.ref, call.access, subscriptionId)
     subscriptions.end(call.session, sub, "SUBSCRIPTION_DELETED", call.now, _source(request))
-    call.session.commit()
     return correlated(request, Response(status_code=204))
 
 
@@ -309,12 +307,12 @@ def token_endpoint(
     auth_req_id: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """``client_credentials`` for a two-legged token; CIBA's grant to redeem a holder's
     consent for a three-legged one (and an ID token)."""
-    deps = deps_of(request)
-    settings, now, signer = deps.settings.camara, deps.clock.now(), runtime(request).signer
+    settings, now, signer = ctx.settings.camara, ctx.now, runtime(request).signer
     client = _client(request, session, client_id, client_secret)
     body: dict[str, Any]
     if grant_type == "client_credentials":
@@ -329,9 +327,9 @@ def token_endpoint(
         }
     elif grant_type == CIBA_GRANT:
         try:
-            consent = service.redeem(session, deps.settings.secret_bytes, client, auth_req_id, now)
+            consent = service.redeem(session, ctx.settings.secret_bytes, client, auth_req_id, now)
         except OAuthError:
-            session.commit()  # the poll's time is kept, for slow_down
+            keep_failed_try(session)  # the poll's time is kept, for slow_down
             raise
         body = {
             "access_token": signer.access_token(
@@ -352,7 +350,6 @@ def token_endpoint(
                 seconds=settings.token_seconds,
             ),
         }
-        session.commit()
     else:
         raise OAuthError("unsupported_grant_type", "Use client_credentials or " + CIBA_GRANT + ".")
     return JSONResponse(body, headers=NO_STORE)
@@ -367,25 +364,24 @@ def bc_authorize(
     binding_message: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """The holder of the number in ``login_hint`` gets an e-mail (and sees the request in
     the portal) to allow or refuse; the bank then polls the token endpoint."""
-    deps = deps_of(request)
     client = _client(request, session, client_id, client_secret)
     started = service.start_consent(
         session,
-        key=deps.settings.secret_bytes,
-        settings=deps.settings.camara,
-        public_url=deps.settings.public_url,
+        key=ctx.settings.secret_bytes,
+        settings=ctx.settings.camara,
+        public_url=ctx.settings.public_url,
         client=client,
         scope=scope,
         login_hint=login_hint,
         purpose=purpose,
         binding_message=binding_message,
-        at=deps.clock.now(),
+        at=ctx.now,
     )
-    session.commit()
     return JSONResponse(
         {
             "auth_req_id": started.auth_req_id,

@@ -7,14 +7,12 @@ from sqlalchemy.orm import Session
 
 from resim.integrations.sms.kannel import DLR_PATH
 from resim.message import service
-from resim.web.context import DB, deps_of
+from resim.web.context import CTX, DB, Context
 
 router = APIRouter(tags=["sms"])
 
 
 @router.get(DLR_PATH, status_code=204, response_class=Response)
-def report(request: Request, session: Session = DB) -> Response:
-    deps = deps_of(request)
-    service.record_report(session, deps.sms.delivery_report(request.query_params), deps.clock.now())
-    session.commit()
+def report(request: Request, ctx: Context = CTX, session: Session = DB) -> Response:
+    service.record_report(session, ctx.deps.sms.delivery_report(request.query_params), ctx.now)
     return Response(status_code=204)

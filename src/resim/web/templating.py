@@ -13,6 +13,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from resim.i18n import LANGUAGES, gettext_for
 from resim.kit.money import format_eur
 from resim.web.context import CSRF_COOKIE, deps_of, language
+from resim.web.unit_of_work import discard
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ["web", "auth", "line", "replacement", "delivery", "office", "agent", "review", "camara"]
@@ -34,6 +35,10 @@ def share(**values: Any) -> None:
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
+    """The page in the request's language. An error page (4xx, 5xx) discards the request's
+    unit of work: a form shown again keeps nothing half done."""
+    if status_code >= 400:
+        discard(request)
     lang = language(request)
 
     def _(message: str, **params: object) -> str:
