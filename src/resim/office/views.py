@@ -27,7 +27,7 @@ from resim.line import service as lines
 from resim.line.schemas import ReactivateReason, SuspendReason
 from resim.message import service as messages
 from resim.office.charts import COLORS, LABELS, ORDER, stacked_days
-from resim.replacement import service as replacements
+from resim.replacement import queries
 from resim.review import service as review
 from resim.tenant import service as tenants
 from resim.tenant.models import Tenant
@@ -50,7 +50,7 @@ def dashboard(
     session: Session = DB,
 ) -> Response:
     now = deps_of(request).clock.now()
-    stats = replacements.stats(session, tenant.id, days=DASHBOARD_DAYS, now=now)
+    stats = queries.stats(session, tenant.id, days=DASHBOARD_DAYS, now=now)
     waiting = review.queue(session, tenant.id, now)
     return render(
         request,
@@ -94,7 +94,7 @@ def _line_page(
 ) -> Response:
     line = lines.get_line(session, tenant.id, line_id)
     holder = customers.get(session, tenant.id, line.customer_id)
-    apps = replacements.of_line(session, tenant.id, line.id)
+    apps = queries.of_line(session, tenant.id, line.id)
     recipients = {line.msisdn, holder.email} | {holder.alt_phone or ""}
     for app in apps:
         recipients |= {app.contact_email or "", app.alt_phone or ""}

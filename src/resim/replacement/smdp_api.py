@@ -1,4 +1,7 @@
-"""ES2+ towards resim: the SM-DP+ reports a profile's download, installation or deletion."""
+"""ES2+ towards resim: the SM-DP+ reports a profile's download, installation or deletion.
+
+Served here, beside the replacement's flow that applies what a report means for the
+application; provisioning records it (:mod:`resim.provisioning.notifications`)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from resim.integrations.es2plus.protocol import (
     PATH_PREFIX,
 )
 from resim.provisioning import notifications
+from resim.replacement import flow
 from resim.web.context import DB, deps_of
 
 router = APIRouter(tags=["es2plus"])
@@ -36,6 +40,6 @@ async def handle_download_progress_info(request: Request, session: Session = DB)
     except ValueError as exc:
         raise Invalid("INVALID_NOTIFICATION", "The body must be a JSON object.") from exc
     notice = notifications.parse(body)
-    notifications.receive(session, deps.settings.secret_bytes, notice, at=deps.clock.now())
+    flow.profile_notified(session, deps.settings.secret_bytes, notice, at=deps.clock.now())
     session.commit()
     return Response(status_code=204, headers={"X-Admin-Protocol": ADMIN_PROTOCOL})
