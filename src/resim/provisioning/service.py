@@ -95,7 +95,7 @@ class Ports:
     keyring: KeyRing
     clock: Clock
     jobs: JobsSettings
-    secret: bytes  # derives the confirmation code
+    secret: bytes  # derives the confirmation code; seals the flow's e-mails to the holder
     smdp_address: str  # put in the activation code when the SM-DP+ does not say its own
     # Whoever runs a step hands its outcome here, in the step's transaction (the composition
     # root wires the replacement's flow): provisioning itself never moves an application.
