@@ -84,11 +84,15 @@ def _state_assignments(tree: ast.Module) -> list[int]:
         for target in targets:
             names = target.elts if isinstance(target, ast.Tuple) else [target]
             found += [n.lineno for n in names if isinstance(n, ast.Attribute) and n.attr == "state"]
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id == "setattr" and len(node.args) > 1:
-                name = node.args[1]
-                if isinstance(name, ast.Constant) and name.value == "state":
-                    found.append(node.lineno)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+            and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value == "state"
+        ):
+            found.append(node.lineno)
     return found
 
 
