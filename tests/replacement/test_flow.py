@@ -7,6 +7,7 @@ import ast
 import itertools
 from pathlib import Path
 
+import grimp
 import pytest
 
 import resim
@@ -133,3 +134,19 @@ def test_the_owner_check_sees_a_move_outside_the_flow() -> None:
     assert _transition_calls(rogue) == [3]
     owner = ast.parse(OWNER.read_text())
     assert _transition_calls(owner) and _state_assignments(owner)
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [
+        ("resim.provisioning", "resim.replacement"),
+        ("resim.delivery", "resim.replacement"),
+        ("resim.delivery", "resim.provisioning"),
+        ("resim.provisioning", "resim.delivery"),
+    ],
+)
+def test_the_services_the_flow_calls_never_reach_back_into_it(importer: str, imported: str) -> None:
+    """No chain of imports, direct or not: the lifecycle's services report back by value."""
+    graph = grimp.build_graph("resim")
+    chains = graph.find_shortest_chains(importer=importer, imported=imported, as_packages=True)
+    assert chains == set()
