@@ -19,8 +19,6 @@ from resim.auth import views as auth_views
 from resim.camara import api as camara_api
 from resim.camara import views as camara_views
 from resim.config import Settings
-from resim.delivery import api as delivery_api
-from resim.delivery import views as delivery_views
 from resim.demo.data import DEMO_ACCOUNTS
 from resim.deps import SANDBOX_MOUNT, Deps, build_deps, open_sandbox
 from resim.line import api as line_api
@@ -28,8 +26,8 @@ from resim.line import views as line_views
 from resim.logs import configure
 from resim.message import api as message_api
 from resim.office import views as office_views
-from resim.provisioning import api as provisioning_api
 from resim.replacement import api as replacement_api
+from resim.replacement import delivery_api, delivery_views, smdp_api
 from resim.replacement import views as replacement_views
 from resim.review import views as review_views
 from resim.smdp_sandbox import phone as sandbox_phone
@@ -95,7 +93,7 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
         deps.engine,
         deps.settings.db.pool_size,
     )
-    app.include_router(provisioning_api.router)
+    app.include_router(smdp_api.router)
     app.include_router(auth_api.router)
     app.include_router(line_api.router)
     app.include_router(replacement_api.router)

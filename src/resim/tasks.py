@@ -5,13 +5,13 @@ from __future__ import annotations
 import resim.models  # noqa: F401 - every table known before the first job
 from resim.camara import tasks as camara_tasks
 from resim.camara.subscriptions import source
-from resim.delivery import tasks as delivery_tasks
 from resim.deps import Deps, keyring
 from resim.identity import tasks as identity_tasks
 from resim.jobs.worker import Handler, Worker
 from resim.message import tasks as message_tasks
 from resim.provisioning import tasks as provisioning_tasks
 from resim.provisioning.service import Ports
+from resim.replacement import flow
 from resim.replacement import tasks as replacement_tasks
 
 
@@ -20,10 +20,9 @@ def handlers(deps: Deps) -> dict[str, Handler]:
         **message_tasks.handlers(
             deps.settings.secret_bytes, deps.settings.email.sender, deps.email, deps.sms
         ),
-        **replacement_tasks.handlers(deps.settings.secret_bytes, deps.clock),
+        **replacement_tasks.handlers(deps.settings, ports(deps)),
         **identity_tasks.handlers(deps.settings.documents.folder, deps.clock),
         **provisioning_tasks.handlers(ports(deps)),
-        **delivery_tasks.handlers(deps.settings, ports(deps)),
         **camara_tasks.handlers(
             deps.settings.secret_bytes,
             deps.clock,
@@ -34,6 +33,8 @@ def handlers(deps: Deps) -> dict[str, Handler]:
 
 
 def ports(deps: Deps) -> Ports:
+    """Provisioning's ports; a step's outcome goes to the replacement's flow."""
+    key = deps.settings.secret_bytes
     return Ports(
         smdp=deps.smdp_client,
         hlr=deps.hlr,
@@ -42,6 +43,7 @@ def ports(deps: Deps) -> Ports:
         jobs=deps.settings.jobs,
         secret=deps.settings.secret_bytes,
         smdp_address=deps.settings.smdp.sandbox_address,
+        report=lambda session, outcome: flow.provisioning_reported(session, key, outcome),
         public_url=deps.settings.public_url,
     )
 

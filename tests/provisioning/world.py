@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from resim.db.engine import transaction
-from resim.delivery import schedule
 from resim.deps import Deps, es2plus_client, keyring, open_sandbox
 from resim.jobs import service as jobs
 from resim.jobs.models import Job, JobStatus
@@ -18,7 +17,7 @@ from resim.line.models import Line, LineEvent, LineEventKind
 from resim.provisioning import inventory
 from resim.provisioning.models import Provisioning
 from resim.registry.models import Subscriber
-from resim.replacement import service as replacements
+from resim.replacement import flow
 from resim.replacement.models import Application, ApplicationEvent
 from resim.replacement.states import ApplicationState
 from resim.tenant import service as tenants
@@ -90,7 +89,7 @@ def approve(
         session.flush()
         jobs.enqueue(
             session,
-            replacements.WINDOW_ENDS if window_over else replacements.PROVISION,
+            flow.WINDOW_ENDS if window_over else flow.PROVISION,
             {"application_id": str(app.id)},
             at=at,
             tenant_id=case.tenant_id,
@@ -150,7 +149,7 @@ def check_invariants(
             assert pairing[line.msisdn] == line.imsi, "the HLR and the line agree"
         # Only each ready code's expiry waits, for its hour.
         busy = session.scalar(
-            select(func.count()).where(Job.status != JobStatus.DONE, Job.name != schedule.EXPIRE)
+            select(func.count()).where(Job.status != JobStatus.DONE, Job.name != flow.CODE_EXPIRES)
         )
         assert busy == 0, "no job left queued, running or parked"
         doubled = session.scalar(

@@ -29,7 +29,7 @@ from resim.line import service as lines
 from resim.line.schemas import ReactivateReason, SuspendReason
 from resim.message import service as messages
 from resim.office.charts import COLORS, LABELS, ORDER, stacked_days
-from resim.replacement import service as replacements
+from resim.replacement import queries
 from resim.review import service as review
 from resim.tenant import service as tenants
 from resim.tenant.models import Tenant
@@ -52,7 +52,7 @@ def dashboard(
     ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    stats = replacements.stats(session, tenant.id, days=DASHBOARD_DAYS, now=ctx.now)
+    stats = queries.stats(session, tenant.id, days=DASHBOARD_DAYS, now=ctx.now)
     waiting = review.queue(session, tenant.id, ctx.now)
     return render(
         request,
@@ -96,7 +96,7 @@ def _line_page(
 ) -> Response:
     line = lines.get_line(session, tenant.id, line_id)
     holder = customers.get(session, tenant.id, line.customer_id)
-    apps = replacements.of_line(session, tenant.id, line.id)
+    apps = queries.of_line(session, tenant.id, line.id)
     recipients = {line.msisdn, holder.email} | {holder.alt_phone or ""}
     for app in apps:
         recipients |= {app.contact_email or "", app.alt_phone or ""}

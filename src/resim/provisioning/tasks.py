@@ -13,12 +13,10 @@ from resim.provisioning.service import Ports
 
 
 def handlers(ports: Ports) -> dict[str, Handler]:
-    def start(session: Session, payload: dict[str, Any]) -> None:
-        service.start(
-            session, ports, uuid.UUID(payload["application_id"]), int(payload.get("round", 1))
-        )
-
     def step(session: Session, payload: dict[str, Any]) -> None:
-        service.advance(session, ports, uuid.UUID(payload["provisioning_id"]), payload["step"])
+        outcome = service.advance(
+            session, ports, uuid.UUID(payload["provisioning_id"]), payload["step"]
+        )
+        ports.report(session, outcome)
 
-    return {service.START: start, service.STEP: step}
+    return {service.STEP: step}

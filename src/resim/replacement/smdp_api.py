@@ -1,4 +1,7 @@
-"""ES2+ towards resim: the SM-DP+ reports a profile's download, installation or deletion."""
+"""ES2+ towards resim: the SM-DP+ reports a profile's download, installation or deletion.
+
+Served here, beside the replacement's flow that applies what a report means for the
+application; provisioning records it (:mod:`resim.provisioning.notifications`)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from resim.integrations.es2plus.protocol import (
     PATH_PREFIX,
 )
 from resim.provisioning import notifications
+from resim.replacement import flow
 from resim.web.context import CTX, DB, Context
 from resim.web.forms import BODY
 
@@ -39,5 +43,5 @@ def handle_download_progress_info(
     except ValueError as exc:
         raise Invalid("INVALID_NOTIFICATION", "The body must be a JSON object.") from exc
     notice = notifications.parse(document)
-    notifications.receive(session, ctx.settings.secret_bytes, notice, at=ctx.now)
+    flow.profile_notified(session, ctx.settings.secret_bytes, notice, at=ctx.now)
     return Response(status_code=204, headers={"X-Admin-Protocol": ADMIN_PROTOCOL})
