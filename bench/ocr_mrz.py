@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from resim.demo.documents import render
+from resim.identity.specimen import render
 from resim.integrations.ocr.tesseract import TesseractOcr
 from resim.kit.mrz import compose_td1, compose_td3
 from resim.kit.mrz_ocr import find_mrz

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import resim.models  # noqa: F401 - every table known before the first query
 from resim.config import Settings
 from resim.db.migrate import upgrade
 from resim.deps import Deps, build_deps
@@ -152,7 +153,7 @@ def settings(db_url: str, tmp_path: Path, smdp_url: str) -> Settings:
 def deps(settings: Settings, clock: FixedClock) -> Iterator[Deps]:
     built = build_deps(settings, clock=clock)
     yield built
-    built.engine.dispose()
+    built.close()
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """A real Kannel on loopback: bearerbox with Kannel's fake SMSC (kannel-extras' fakesmsc
 plays the operator's SMSC and prints what it receives), and smsbox with its sendsms
-interface, all from a configuration generated per test on ports the test chose."""
+interface, all from a configuration generated per test on ports the test chose. Given an
+``inbound_url``, smsbox also forwards the texts phones send (``Kannel.phone_sends``) there,
+as an sms-service get-url."""
 
 from __future__ import annotations
 
@@ -37,6 +39,13 @@ class Kannel:
     username: str
     password: str
     received: list[Received] = field(default_factory=list)
+    smsc: subprocess.Popen[bytes] | None = None
+
+    def phone_sends(self, sender: str, to: str, text: str) -> None:
+        """A phone's text (ASCII) reaches the SMSC, which hands it to Kannel."""
+        assert self.smsc is not None and self.smsc.stdin is not None
+        self.smsc.stdin.write(f"{sender} {to} text {text}\n".encode("ascii"))
+        self.smsc.stdin.flush()
 
     def wait_for(self, count: int, timeout: float = 15) -> list[Received]:
         deadline = time.monotonic() + timeout
@@ -52,8 +61,22 @@ def decode(coding: str, text: str) -> str:
     return raw.decode("utf-16-be") if coding == "ucs-2" else raw.decode("latin-1")
 
 
-def _config(folder: Path, ports: dict[str, int], password: str) -> Path:
+def _config(
+    folder: Path, ports: dict[str, int], password: str, inbound_url: str | None = None
+) -> Path:
     path = folder / "kannel.conf"
+    # Every text a phone sends goes to inbound_url; Kannel answers the phone nothing.
+    service = (
+        f"""
+group = sms-service
+keyword = default
+catch-all = true
+get-url = "{inbound_url}"
+max-messages = 0
+"""
+        if inbound_url
+        else ""
+    )
     path.write_text(
         f"""group = core
 admin-port = {ports["admin"]}
@@ -86,7 +109,7 @@ group = sendsms-user
 username = resim
 password = {password}
 user-allow-ip = 127.0.0.1
-"""
+{service}"""
     )
     return path
 
@@ -103,10 +126,10 @@ def _wait_port(url: str, timeout: float = 15) -> None:
 
 
 @contextmanager
-def running_kannel(folder: Path) -> Iterator[Kannel]:
+def running_kannel(folder: Path, inbound_url: str | None = None) -> Iterator[Kannel]:
     password = "kannel-test-pw"
     ports = {name: free_port() for name in ("admin", "smsbox", "smsc", "sendsms")}
-    config = _config(folder, ports, password)
+    config = _config(folder, ports, password, inbound_url)
     processes: list[subprocess.Popen[bytes]] = []
     kannel = Kannel(f"http://127.0.0.1:{ports['sendsms']}/cgi-bin/sendsms", "resim", password)
     try:
@@ -124,6 +147,7 @@ def running_kannel(folder: Path) -> Iterator[Kannel]:
             stderr=subprocess.STDOUT,
         )
         processes.append(smsc)
+        kannel.smsc = smsc
 
         def read() -> None:
             assert smsc.stdout is not None

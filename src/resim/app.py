@@ -10,34 +10,37 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+import resim.models  # noqa: F401 - every table known before the first query
 from resim import __version__
 from resim.agent import views as agent_views
+from resim.agent.roles import ROLE_NAMES
 from resim.auth import api as auth_api
 from resim.auth import views as auth_views
 from resim.camara import api as camara_api
 from resim.camara import views as camara_views
 from resim.config import Settings
-from resim.delivery import api as delivery_api
-from resim.delivery import views as delivery_views
+from resim.demo.data import DEMO_ACCOUNTS
 from resim.deps import SANDBOX_MOUNT, Deps, build_deps, open_sandbox
 from resim.line import api as line_api
 from resim.line import views as line_views
 from resim.logs import configure
 from resim.message import api as message_api
 from resim.office import views as office_views
-from resim.provisioning import api as provisioning_api
 from resim.replacement import api as replacement_api
+from resim.replacement import delivery_api, delivery_views, smdp_api
 from resim.replacement import views as replacement_views
 from resim.review import views as review_views
 from resim.smdp_sandbox import phone as sandbox_phone
 from resim.smdp_sandbox.server import Notifier
 from resim.smdp_sandbox.server import create_app as sandbox_app
 from resim.tasks import make_worker
-from resim.web import errors, middleware
+from resim.web import errors, middleware, templating
 from resim.web import views as web_views
 
 
 def create_app(settings: Settings | None = None, *, deps: Deps | None = None) -> FastAPI:
+    """The app on ``deps``; without them, on its own, which it closes when the server stops."""
+    owned = deps is None
     if deps is None:
         deps = build_deps(settings or Settings())
     configure(deps.settings.log_level)
@@ -53,6 +56,8 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
         if worker is not None:
             worker.stop()
             thread.join(timeout=10)
+        if owned:
+            deps.close()
 
     app = FastAPI(
         title="resim",
@@ -64,6 +69,8 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
         lifespan=lifespan,
     )
     app.state.deps = deps
+    app.state.demo_accounts = DEMO_ACCOUNTS  # the home page's hint, in demo mode
+    templating.share(role_names=ROLE_NAMES)
     errors.install(app)
     middleware.install(app)
     app.mount(
@@ -86,7 +93,7 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
         deps.engine,
         deps.settings.db.pool_size,
     )
-    app.include_router(provisioning_api.router)
+    app.include_router(smdp_api.router)
     app.include_router(auth_api.router)
     app.include_router(line_api.router)
     app.include_router(replacement_api.router)

@@ -94,15 +94,18 @@ def run_worker(
 
     settings = _settings()
     configure(settings.log_level)
-    worker = make_worker(build_deps(settings))
-    if once:
-        outcomes = worker.run_until_idle()
-        console.print(f"{len(outcomes)} jobs run")
-        return
+    deps = build_deps(settings)
+    worker = make_worker(deps)
     try:
+        if once:
+            outcomes = worker.run_until_idle()
+            console.print(f"{len(outcomes)} jobs run")
+            return
         worker.run_forever()
     except KeyboardInterrupt:
         worker.stop()
+    finally:
+        deps.close()
 
 
 @app.command()
@@ -111,6 +114,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the data set.")] = 2026,
 ) -> None:
     """Load the demo data set: three operators, plans, a few hundred customers and lines."""
+    import resim.models  # noqa: F401 - every table known before the first query
     from resim.db.engine import make_engine, make_sessionmaker, transaction
     from resim.demo.data import (
         DEMO_ACCOUNTS,
@@ -357,7 +361,7 @@ def import_lines(
 ) -> None:
     """Import lines and their holders from CSV. Any rejected row: nothing is imported."""
     from resim.audit.service import Actor
-    from resim.db.engine import make_engine, make_sessionmaker
+    from resim.db.engine import make_engine, make_sessionmaker, transaction
     from resim.errors import AppError
     from resim.kit.clock import SystemClock
     from resim.line import importing
@@ -371,7 +375,7 @@ def import_lines(
         raise typer.Exit(2) from exc
     rows, rejected = importing.parse_rows(text.splitlines(keepends=True))
     sessions = make_sessionmaker(make_engine(settings.db.url))
-    with sessions() as session:
+    with transaction(sessions) as session:
         try:
             found = tenants.get(session, tenant)
         except AppError as exc:
@@ -397,8 +401,7 @@ def import_lines(
                     progress=lambda n: progress.advance(task, n),
                 )
             rejected = report.rejected or []
-        if rejected:
-            session.rollback()
+        if rejected:  # leaving by the exception rolls everything back
             for item in sorted(rejected, key=lambda r: r.row):
                 console.print(f"line {item.row}: {item.reason}")
             console.print(f"[red]{len(rejected)} rows rejected; nothing imported.")
@@ -407,7 +410,6 @@ def import_lines(
             session.rollback()
             console.print(f"{report.imported} rows valid; dry run, nothing imported")
             return
-        session.commit()
     console.print(f"imported {report.imported} lines, {report.customers_created} new customers")
 
 

@@ -17,7 +17,6 @@ class ErrorKind(enum.Enum):
     FORBIDDEN = "forbidden"
     UNAUTHENTICATED = "unauthenticated"
     RATE_LIMITED = "rate_limited"
-    UNAVAILABLE = "unavailable"
 
 
 class AppError(Exception):
@@ -62,10 +61,6 @@ class Unauthenticated(AppError):
 
 class RateLimited(AppError):
     kind = ErrorKind.RATE_LIMITED
-
-
-class Unavailable(AppError):
-    kind = ErrorKind.UNAVAILABLE
 
 
 class IntegrationError(Exception):

@@ -44,4 +44,4 @@ def test_the_sign_in_code_arrives_by_smtp(
         code = re.search(r"\b(\d{6})\b", body).group(1)  # type: ignore[union-attr]
         answer = client.post("/api/v1/acme/auth/token", json={"email": world.email, "code": code})
         assert answer.status_code == 200
-    deps.engine.dispose()
+    deps.close()

@@ -70,7 +70,7 @@ def live(settings: Settings) -> Iterator[Live]:
     yield Live(f"http://127.0.0.1:{port}", world, settings.db.url, token)
     server.should_exit = True
     thread.join(timeout=15)
-    deps.engine.dispose()
+    deps.close()
 
 
 def page_in(browser: Browser, language: str) -> Page:

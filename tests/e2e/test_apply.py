@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from resim.customer.models import Customer
 from resim.db.engine import make_engine, make_sessionmaker, transaction
-from resim.demo.documents import render
+from resim.identity.specimen import render
 from resim.kit.activation_code import ActivationCode
 from resim.kit.mrz import compose_td3
 from resim.line.models import LineEvent, LineEventKind

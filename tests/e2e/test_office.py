@@ -38,7 +38,7 @@ def _member(live: Live, settings: Settings, role: Role) -> tuple[str, str]:
             at=deps.clock.now(),
             actor=Actor("cli"),
         )
-    deps.engine.dispose()
+    deps.close()
     return email, secret
 
 

@@ -18,10 +18,10 @@ from sqlalchemy import select, text
 from resim.audit.models import AuditEvent
 from resim.audit.service import Actor
 from resim.db.engine import transaction
-from resim.demo.documents import render
 from resim.deps import Deps, keyring
 from resim.identity import service as identity
 from resim.identity.models import StoredDocument
+from resim.identity.specimen import render
 from resim.kit.clock import FixedClock
 from resim.kit.crypto import KeyRing
 from resim.kit.images import redraw

@@ -15,7 +15,6 @@ from resim import tasks
 from resim.config import Settings
 from resim.deps import build_deps
 from resim.jobs.worker import Worker
-from resim.provisioning import tasks as provisioning_tasks
 
 
 class Tripwire:
@@ -26,14 +25,6 @@ class Tripwire:
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-
-    def __enter__(self) -> Tripwire:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        close = getattr(self.inner, "close", None)
-        if close is not None:
-            close()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.inner, name)
@@ -59,8 +50,7 @@ def main(kill_after: int, idle_seconds: float) -> None:
         smdp=lambda see: cast(Any, Tripwire(deps.smdp_client(see))),
         hlr=lambda session, see: cast(Any, Tripwire(deps.hlr(session, see))),
     )
-    handlers = {**tasks.handlers(deps), **provisioning_tasks.handlers(wired)}
-    worker = Worker(deps.sessions, deps.clock, deps.settings.jobs, handlers)
+    worker = Worker(deps.sessions, deps.clock, deps.settings.jobs, tasks.handlers(deps, wired))
     idle_since = time.monotonic()
     while time.monotonic() - idle_since < idle_seconds:
         if worker.run_once() is not None:

@@ -10,15 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from resim.db.engine import transaction
-from resim.delivery import schedule
-from resim.deps import Deps, keyring, open_sandbox
-from resim.jobs import service as jobs
+from resim.deps import Deps, es2plus_client, keyring, open_sandbox
 from resim.jobs.models import Job, JobStatus
 from resim.line.models import Line, LineEvent, LineEventKind
 from resim.provisioning import inventory
 from resim.provisioning.models import Provisioning
 from resim.registry.models import Subscriber
-from resim.replacement import service as replacements
+from resim.replacement import flow
 from resim.replacement.models import Application, ApplicationEvent
 from resim.replacement.states import ApplicationState
 from resim.tenant import service as tenants
@@ -88,13 +86,8 @@ def approve(
         )
         session.add(app)
         session.flush()
-        jobs.enqueue(
-            session,
-            replacements.WINDOW_ENDS if window_over else replacements.PROVISION,
-            {"application_id": str(app.id)},
-            at=at,
-            tenant_id=case.tenant_id,
-        )
+        job = flow.WINDOW_ENDS if window_over else flow.PROVISION
+        job.enqueue(session, flow.AppRef(application_id=app.id), at=at, tenant_id=case.tenant_id)
         return app.id
 
 
@@ -150,7 +143,9 @@ def check_invariants(
             assert pairing[line.msisdn] == line.imsi, "the HLR and the line agree"
         # Only each ready code's expiry waits, for its hour.
         busy = session.scalar(
-            select(func.count()).where(Job.status != JobStatus.DONE, Job.name != schedule.EXPIRE)
+            select(func.count()).where(
+                Job.status != JobStatus.DONE, Job.name != flow.CODE_EXPIRES.name
+            )
         )
         assert busy == 0, "no job left queued, running or parked"
         doubled = session.scalar(
@@ -174,6 +169,7 @@ def embedded(
     port = free_port()
     deps.settings.smdp.url = None
     deps.settings.public_url = f"http://127.0.0.1:{port}"
+    deps.es2plus = deps.closing.enter_context(es2plus_client(deps.settings))
     case = holder(deps.sessions, at)
     sandbox = open_sandbox(deps.settings)
     sandbox.add_pool(profile_type, prefixes[0], prefixes[1], 2)

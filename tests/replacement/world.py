@@ -9,8 +9,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from resim.customer.models import Customer
-from resim.demo.documents import render
 from resim.deps import Deps
+from resim.identity.specimen import render
 from resim.kit.clock import FixedClock
 from resim.kit.mrz import compose_td3
 from tests import factories

@@ -16,7 +16,7 @@ from resim.config import SmsSettings
 from resim.db.engine import transaction
 from resim.deps import Deps, build_deps
 from resim.errors import IntegrationError
-from resim.integrations.sms.kannel import KannelSms
+from resim.integrations.sms.kannel import KannelCallbacks, KannelSms
 from resim.integrations.sms.port import SmsMessage
 from resim.message import service as messages
 from resim.message.models import SmsReport
@@ -27,6 +27,8 @@ from tests.pg import free_port
 from tests.servers import serve
 
 TO = "+41791234567"
+# Reports on the texts of the tests that send without resim listening go nowhere.
+NOWHERE = KannelCallbacks("http://127.0.0.1:9", b"s" * 32, "inbound-token")
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def _settings(kannel: Kannel, password: str | None = None) -> SmsSettings:
 
 
 def test_a_text_reaches_the_smsc_in_any_language(kannel: Kannel) -> None:
-    sms = KannelSms(_settings(kannel))
+    sms = KannelSms(_settings(kannel), NOWHERE)
     sms.send(SmsMessage("m-1", TO, "La tua nuova eSIM è pronta: https://x.example/d/abc"))
     sms.send(SmsMessage("m-2", TO, "您的新 eSIM 已就绪"))
     got = kannel.wait_for(2)
@@ -59,13 +61,13 @@ def test_a_text_reaches_the_smsc_in_any_language(kannel: Kannel) -> None:
 
 def test_a_refused_login_is_permanent_and_a_dead_gateway_is_transient(kannel: Kannel) -> None:
     with pytest.raises(IntegrationError) as refused:
-        KannelSms(_settings(kannel, password="wrong")).send(SmsMessage("m-3", TO, "x"))
+        KannelSms(_settings(kannel, password="wrong"), NOWHERE).send(SmsMessage("m-3", TO, "x"))
     assert not refused.value.transient and "kannel answered 4" in refused.value.detail
     down = _settings(kannel).model_copy(
         update={"kannel_url": f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms"}
     )
     with pytest.raises(IntegrationError) as unreachable:
-        KannelSms(down).send(SmsMessage("m-4", TO, "x"))
+        KannelSms(down, NOWHERE).send(SmsMessage("m-4", TO, "x"))
     assert unreachable.value.transient
     time.sleep(0.5)
     assert kannel.received == []
@@ -114,4 +116,4 @@ def test_queued_texts_go_through_kannel_and_its_delivery_reports_are_recorded(
         with wired.sessions() as session:
             failed = session.scalar(select(SmsReport).where(SmsReport.meaning == "failed"))
             assert failed is None
-    wired.engine.dispose()
+    wired.close()

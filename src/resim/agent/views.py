@@ -10,15 +10,17 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from resim.agent import service
+from resim.agent.guards import office, office_agent
 from resim.agent.roles import Action, Role
 from resim.agent.schemas import ChangeAgentForm, NewAgentForm, SetupForm, SignInForm
 from resim.errors import AppError
 from resim.tenant.models import Tenant
-from resim.web.context import DB, OFFICE_COOKIE, client_ip, deps_of, safe_next
+from resim.web.context import CTX, DB, OFFICE_COOKIE, Context, safe_next
 from resim.web.errors import STATUS, app_error_message
 from resim.web.forms import parse
-from resim.web.security import csrf, current_tenant, office, office_agent
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
+from resim.web.unit_of_work import keep_failed_try
 
 router = APIRouter(prefix="/{tenant}/office", include_in_schema=False)
 
@@ -28,7 +30,7 @@ def _home(tenant: Tenant) -> str:
 
 
 def _signin_page(
-    request: Request,
+    ctx: Context,
     session: Session,
     tenant: Tenant,
     target: str,
@@ -36,12 +38,11 @@ def _signin_page(
     email: str = "",
     status: int = 200,
 ) -> Response:
-    deps = deps_of(request)
     hints = []
-    if deps.settings.demo:
-        hints = service.demo_hints(session, deps.settings, tenant.id, deps.clock.now())
+    if ctx.settings.demo:
+        hints = service.demo_hints(session, ctx.settings, tenant.id, ctx.now)
     return render(
-        request,
+        ctx.request,
         "office_signin.html",
         {
             "errors": errors,
@@ -56,12 +57,12 @@ def _signin_page(
 
 @router.get("/signin")
 def signin_page(
-    request: Request,
     next_: str = Query("", alias="next"),
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    return _signin_page(request, session, tenant, safe_next(next_, _home(tenant)), {})
+    return _signin_page(ctx, session, tenant, safe_next(next_, _home(tenant)), {})
 
 
 @router.post("/signin", dependencies=[Depends(csrf)])
@@ -72,34 +73,34 @@ def signin(
     code: str = Form(""),
     next_: str = Form("", alias="next"),
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     target = safe_next(next_, _home(tenant))
     parsed = parse(request, SignInForm, {"email": email, "password": password, "code": code})
     if isinstance(parsed, dict):
-        return _signin_page(request, session, tenant, target, parsed, email, 422)
-    deps = deps_of(request)
+        return _signin_page(ctx, session, tenant, target, parsed, email, 422)
     result = service.sign_in(
         session,
-        deps.settings,
+        ctx.settings,
         tenant.id,
         email=parsed.email,
         password=parsed.password,
         code=parsed.code,
-        at=deps.clock.now(),
-        ip=client_ip(request),
+        at=ctx.now,
+        ip=ctx.ip,
     )
-    session.commit()
     if isinstance(result, AppError):
+        keep_failed_try(session)  # counted towards the lock-out, and audited
         errors = {"form": app_error_message(request, result)}
-        return _signin_page(request, session, tenant, target, errors, email, STATUS[result.kind])
+        return _signin_page(ctx, session, tenant, target, errors, email, STATUS[result.kind])
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         OFFICE_COOKIE,
         result.token,
-        max_age=deps.settings.security.agent_session_minutes * 60,
+        max_age=ctx.settings.security.agent_session_minutes * 60,
         httponly=True,
-        secure=deps.settings.security.cookie_secure,
+        secure=ctx.settings.security.cookie_secure,
         samesite="strict",
         path=f"/{tenant.slug}/office",
     )
@@ -108,13 +109,12 @@ def signin(
 
 @router.post("/signout", dependencies=[Depends(csrf)])
 def signout(
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: service.AgentPrincipal = Depends(office_agent),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    service.sign_out(session, who, deps_of(request).clock.now(), client_ip(request))
-    session.commit()
+    service.sign_out(session, who, ctx.now, ctx.ip)
     response = RedirectResponse(f"/{tenant.slug}/office/signin", status_code=303)
     response.delete_cookie(OFFICE_COOKIE, path=f"/{tenant.slug}/office")
     return response
@@ -146,11 +146,10 @@ def setup_page(
     request: Request,
     setup_token: str,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    deps = deps_of(request)
-    setup = service.begin_setup(session, deps.settings, tenant.id, setup_token, deps.clock.now())
-    session.commit()
+    setup = service.begin_setup(session, ctx.settings, tenant.id, setup_token, ctx.now)
     return _setup_page(request, tenant, setup, {})
 
 
@@ -161,29 +160,27 @@ def setup(
     password: str = Form(""),
     code: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    deps = deps_of(request)
-    now = deps.clock.now()
-    started = service.begin_setup(session, deps.settings, tenant.id, setup_token, now)
+    started = service.begin_setup(session, ctx.settings, tenant.id, setup_token, ctx.now)
     parsed = parse(request, SetupForm, {"password": password, "code": code})
     if isinstance(parsed, dict):
         return _setup_page(request, tenant, started, parsed, 422)
     try:
         service.finish_setup(
             session,
-            deps.settings,
+            ctx.settings,
             tenant.id,
             setup_token,
             password=parsed.password,
             code=parsed.code,
-            at=now,
-            ip=client_ip(request),
+            at=ctx.now,
+            ip=ctx.ip,
         )
     except AppError as exc:
         errors = {exc.field or "form": app_error_message(request, exc)}
         return _setup_page(request, tenant, started, errors, STATUS[exc.kind])
-    session.commit()
     return RedirectResponse(f"/{tenant.slug}/office/signin?ready=1", status_code=303)
 
 
@@ -219,8 +216,8 @@ def agents_page(
     return _agents_page(request, session, tenant)
 
 
-def _setup_link(request: Request, tenant: Tenant, setup_token: str) -> str:
-    base = deps_of(request).settings.public_url.rstrip("/")
+def _setup_link(ctx: Context, tenant: Tenant, setup_token: str) -> str:
+    base = ctx.settings.public_url.rstrip("/")
     return f"{base}/{tenant.slug}/office/setup/{setup_token}"
 
 
@@ -232,29 +229,28 @@ def create_agent(
     role: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: service.AgentPrincipal = Depends(office(Action.AGENTS)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     parsed = parse(request, NewAgentForm, {"email": email, "name": name, "role": role})
     if isinstance(parsed, dict):
         return _agents_page(request, session, tenant, errors=parsed, status=422)
-    deps = deps_of(request)
     try:
         agent, setup_token = service.create(
             session,
-            deps.settings,
+            ctx.settings,
             tenant.id,
             email=parsed.email,
             name=parsed.name,
             role=parsed.role,
-            at=deps.clock.now(),
-            actor=who.actor(client_ip(request)),
+            at=ctx.now,
+            actor=who.actor(ctx.ip),
         )
     except AppError as exc:
         errors = {exc.field or "form": app_error_message(request, exc)}
         return _agents_page(request, session, tenant, errors=errors, status=STATUS[exc.kind])
-    link = _setup_link(request, tenant, setup_token)
-    service.send_setup_link(session, deps.settings, tenant.name, agent, link, at=deps.clock.now())
-    session.commit()
+    link = _setup_link(ctx, tenant, setup_token)
+    service.send_setup_link(session, ctx.settings, tenant.name, agent, link, at=ctx.now)
     return _agents_page(request, session, tenant, link=agent.email)
 
 
@@ -267,18 +263,16 @@ def change_agent(
     reset: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: service.AgentPrincipal = Depends(office(Action.AGENTS)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    deps = deps_of(request)
-    now = deps.clock.now()
     try:
         if reset:
             agent, setup_token = service.new_setup_link(
-                session, deps.settings, tenant.id, agent_id, by=who, at=now, ip=client_ip(request)
+                session, ctx.settings, tenant.id, agent_id, by=who, at=ctx.now, ip=ctx.ip
             )
-            link = _setup_link(request, tenant, setup_token)
-            service.send_setup_link(session, deps.settings, tenant.name, agent, link, at=now)
-            session.commit()
+            link = _setup_link(ctx, tenant, setup_token)
+            service.send_setup_link(session, ctx.settings, tenant.name, agent, link, at=ctx.now)
             return _agents_page(request, session, tenant, link=agent.email)
         parsed = parse(request, ChangeAgentForm, {"role": role, "active": bool(active)})
         if isinstance(parsed, dict):
@@ -290,13 +284,12 @@ def change_agent(
             role=parsed.role,
             active=parsed.active,
             by=who,
-            at=now,
-            ip=client_ip(request),
+            at=ctx.now,
+            ip=ctx.ip,
         )
     except AppError as exc:
         if exc.kind.value == "not_found":
             raise
         errors = {"form": app_error_message(request, exc)}
         return _agents_page(request, session, tenant, errors=errors, status=STATUS[exc.kind])
-    session.commit()
     return RedirectResponse(f"/{tenant.slug}/office/agents", status_code=303)

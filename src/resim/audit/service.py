@@ -190,18 +190,6 @@ def search(
     return list(session.scalars(stmt.execution_options(yield_per=1000)))
 
 
-def events_for(
-    session: Session, tenant_id: uuid.UUID, subject_id: str, limit: int = 50
-) -> list[AuditEvent]:
-    stmt = (
-        select(AuditEvent)
-        .where(AuditEvent.tenant_id == tenant_id, AuditEvent.subject_id == subject_id)
-        .order_by(AuditEvent.at.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
 @event.listens_for(Session, "before_flush")
 def _append_only(session: Session, _context: object, _instances: object) -> None:
     for obj in (*session.dirty, *session.deleted):

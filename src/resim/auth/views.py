@@ -7,25 +7,26 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from resim.auth import service
+from resim.auth.guards import page_customer
 from resim.auth.schemas import CodeRequest, CodeVerification
 from resim.errors import AppError
 from resim.kit.crypto import token
 from resim.tenant.models import Tenant
 from resim.web.context import (
+    CTX,
     DB,
     DEVICE_COOKIE,
     SESSION_COOKIE,
+    Context,
     client_country,
-    client_ip,
-    deps_of,
     device_id,
-    language,
     safe_next,
 )
 from resim.web.errors import STATUS, app_error_message
 from resim.web.forms import parse
-from resim.web.security import csrf, current_tenant, page_customer
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
+from resim.web.unit_of_work import keep_failed_try
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)
 
@@ -53,6 +54,7 @@ def signin_request(
     email: str = Form(""),
     next_: str = Form("", alias="next"),
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     target = safe_next(next_, f"/{tenant.slug}/lines")
@@ -60,16 +62,15 @@ def signin_request(
     if isinstance(parsed, dict):
         page = {"email": email, "errors": parsed, "next": target}
         return render(request, "signin.html", page, 422)
-    deps = deps_of(request)
     try:
         service.request_code(
             session,
-            deps.settings,
+            ctx.settings,
             tenant,
             parsed.email,
-            ip=client_ip(request),
-            language=language(request),
-            now=deps.clock.now(),
+            ip=ctx.ip,
+            language=ctx.language,
+            now=ctx.now,
         )
     except AppError as exc:
         page = {
@@ -78,14 +79,13 @@ def signin_request(
             "next": target,
         }
         return render(request, "signin.html", page, STATUS[exc.kind])
-    session.commit()
     return render(
         request,
         "signin_code.html",
         {
             "email": parsed.email,
             "errors": {},
-            "code_minutes": deps.settings.security.signin_code_minutes,
+            "code_minutes": ctx.settings.security.signin_code_minutes,
             "next": target,
         },
     )
@@ -98,6 +98,7 @@ def signin_verify(
     code: str = Form(""),
     next_: str = Form("", alias="next"),
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     target = safe_next(next_, f"/{tenant.slug}/lines")
@@ -105,21 +106,20 @@ def signin_verify(
     if isinstance(parsed, dict):
         page = {"email": email, "errors": parsed, "next": target}
         return render(request, "signin_code.html", page, 422)
-    deps = deps_of(request)
     device = device_id(request.cookies.get(DEVICE_COOKIE)) or token(24)
     result = service.verify_code(
         session,
-        deps.settings,
+        ctx.settings,
         tenant,
         parsed.email,
         parsed.code,
-        ip=client_ip(request),
-        now=deps.clock.now(),
+        ip=ctx.ip,
+        now=ctx.now,
         device=device,
         country=client_country(request),
     )
-    session.commit()
     if not isinstance(result, service.SignedIn):
+        keep_failed_try(session)  # a wrong code is counted even though the page is an error
         errors = {"code": app_error_message(request, result)}
         return render(
             request,
@@ -131,9 +131,9 @@ def signin_verify(
     response.set_cookie(
         SESSION_COOKIE,
         result.token,
-        max_age=deps.settings.security.session_minutes * 60,
+        max_age=ctx.settings.security.session_minutes * 60,
         httponly=True,
-        secure=deps.settings.security.cookie_secure,
+        secure=ctx.settings.security.cookie_secure,
         samesite="lax",
         path=f"/{tenant.slug}",
     )
@@ -143,7 +143,7 @@ def signin_verify(
         device,
         max_age=400 * 24 * 3600,
         httponly=True,
-        secure=deps.settings.security.cookie_secure,
+        secure=ctx.settings.security.cookie_secure,
         samesite="lax",
         path="/",
     )
@@ -152,14 +152,13 @@ def signin_verify(
 
 @router.post("/signout", dependencies=[Depends(csrf)])
 def signout(
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: service.Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is not None:
-        service.sign_out(session, who.session_id, deps_of(request).clock.now())
-        session.commit()
+        service.sign_out(session, who.session_id, ctx.now)
     response = RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=f"/{tenant.slug}")
     return response

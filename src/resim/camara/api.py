@@ -1,171 +1,61 @@
-"""The CAMARA SIM Swap API on its spec paths under ``/camara`` (the apiRoot), with its error
-model ``{status, code, message}`` and ``x-correlator`` echoed; the OAuth 2.0 token endpoint
-(client credentials and OpenID Connect CIBA) and CIBA's backchannel authentication."""
+"""The CAMARA SIM Swap API's routes on its spec paths under ``/camara`` (the apiRoot): the
+questions, the subscriptions, the OAuth 2.0 token endpoint (client credentials and OpenID
+Connect CIBA) and CIBA's backchannel authentication. Who may call and the questions' hot path
+are in :mod:`resim.camara.access`; the error model on the wire in :mod:`resim.camara.responses`."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import datetime as dt
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
-import anyio
-import anyio.to_thread
-from fastapi import APIRouter, Depends, FastAPI, Form, Header, Request
+from fastapi import APIRouter, FastAPI, Form, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from resim.camara import service, subscriptions
+from resim.camara.access import Call, Runtime, asked, caller, runtime, subject_of
+from resim.camara.responses import (
+    ERRORS,
+    NO_STORE,
+    SUBSCRIPTION_ERRORS,
+    correlated,
+    error,
+    http_error,
+    oauth_error,
+    validation_error,
+)
 from resim.camara.schemas import (
     CORRELATOR_PATTERN,
     CheckSimSwapInfo,
     CreateCheckSimSwap,
     CreateSimSwapDate,
-    ErrorInfo,
     SimSwapInfo,
     Subscription,
     SubscriptionRequest,
     dump,
 )
-from resim.camara.service import ClientCache, Limiter, OAuthError, Refused, Subject
-from resim.camara.tokens import Access, InvalidToken, Signer
+from resim.camara.spec import OAuthError, Refused
+from resim.camara.subjects import Subject
 from resim.db.engine import autocommit_sessionmaker
-from resim.web.context import DB, deps_of
+from resim.web.context import CTX, DB, Context, deps_of
+from resim.web.errors import ErrorShape, add_shape
+from resim.web.unit_of_work import keep_failed_try
 
 PREFIX = "/camara"
 SIM_SWAP = f"{PREFIX}/sim-swap/v2"
 SUBSCRIPTIONS = subscriptions.PATH
-_CORRELATOR = re.compile(CORRELATOR_PATTERN)
 CIBA_GRANT = "urn:openid:params:grant-type:ciba"
-
-STATUS = {
-    "INVALID_ARGUMENT": 400,
-    "OUT_OF_RANGE": 400,
-    "INVALID_PROTOCOL": 400,
-    "INVALID_SINK": 400,
-    "INVALID_CREDENTIAL": 400,
-    "INVALID_TOKEN": 400,
-    "UNAUTHENTICATED": 401,
-    "PERMISSION_DENIED": 403,
-    "SUBSCRIPTION_MISMATCH": 403,
-    "NOT_FOUND": 404,
-    "IDENTIFIER_NOT_FOUND": 404,
-    "METHOD_NOT_ALLOWED": 405,
-    "ALREADY_EXISTS": 409,
-    "SERVICE_NOT_APPLICABLE": 422,
-    "MISSING_IDENTIFIER": 422,
-    "UNNECESSARY_IDENTIFIER": 422,
-    "QUOTA_EXCEEDED": 429,
-    "TOO_MANY_REQUESTS": 429,
-}
-
-
-def _error_response(description: str) -> dict[str, Any]:
-    return {"model": ErrorInfo, "description": description}
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: _error_response("Bad Request: INVALID_ARGUMENT or OUT_OF_RANGE"),
-    401: _error_response("Unauthorized: UNAUTHENTICATED"),
-    403: _error_response("Forbidden: PERMISSION_DENIED"),
-    404: _error_response("Not found: NOT_FOUND or IDENTIFIER_NOT_FOUND"),
-    422: _error_response(
-        "Unprocessable Content: SERVICE_NOT_APPLICABLE, MISSING_IDENTIFIER or "
-        "UNNECESSARY_IDENTIFIER"
-    ),
-    429: _error_response("Too Many Requests: QUOTA_EXCEEDED or TOO_MANY_REQUESTS"),
-}
 
 Correlator = Annotated[
     Annotated[str, StringConstraints(pattern=CORRELATOR_PATTERN)] | SkipJsonSchema[None],
     Header(alias="x-correlator", description="Correlation id, echoed in the answer."),
 ]
-
-
-class Runtime:
-    """The API's per-process parts: the token signer, the clients' buckets, and sessions
-    for the questions' hot path (see :func:`asked`) with as many slots as the pool keeps
-    connections: more at once would open and close overflow connections on every request."""
-
-    def __init__(
-        self, secret: bytes, issuer: str, sessions: sessionmaker[Session], slots: int
-    ) -> None:
-        self.sessions = sessions
-        self.slots = anyio.CapacityLimiter(slots)
-        self.signer = Signer(secret, issuer)
-        self.clients = ClientCache()
-        self.limiter = Limiter()
-
-
-def runtime(request: Request) -> Runtime:
-    found: Runtime = request.app.state.camara
-    return found
-
-
-def is_camara(request: Request) -> bool:
-    return request.url.path.startswith(PREFIX + "/")
-
-
-def correlated(request: Request, response: Response) -> Response:
-    value = request.headers.get("x-correlator")
-    if value is not None and _CORRELATOR.match(value):
-        response.headers["x-correlator"] = value
-    return response
-
-
-def _answer(
-    request: Request, status: int, code: str, message: str, retry_after: int | None = None
-) -> Response:
-    """CAMARA's error body ``{status, code, message}``, with the headers its status calls for."""
-    response = JSONResponse({"status": status, "code": code, "message": message}, status)
-    if retry_after:
-        response.headers["Retry-After"] = str(retry_after)
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="resim"'
-    return correlated(request, response)
-
-
-def error(request: Request, code: str, message: str, retry_after: int | None = None) -> Response:
-    return _answer(request, STATUS[code], code, message, retry_after)
-
-
-# Starlette's own refusals (an unreadable body, an unknown path or method) in CAMARA's words.
-HTTP_CODES = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "INVALID_ARGUMENT",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-}
-
-
-def http_error(request: Request, status: int, message: str) -> Response:
-    return _answer(request, status, HTTP_CODES.get(status, f"HTTP_{status}"), message)
-
-
-def validation_error(request: Request, errors: list[dict[str, Any]]) -> Response:
-    """Pydantic's complaint in CAMARA's words: a bound of maxAge (or of another bounded
-    number) is OUT_OF_RANGE, anything else INVALID_ARGUMENT."""
-    for problem in errors:
-        kind = str(problem.get("type", ""))
-        where = ".".join(str(p) for p in problem.get("loc", ()) if p != "body")
-        if kind in ("greater_than_equal", "less_than_equal"):
-            return error(request, "OUT_OF_RANGE", f"{where} is out of range.")
-    first = errors[0] if errors else {}
-    if first.get("type") == "json_invalid":  # its loc is a character offset, not a field
-        return error(request, "INVALID_ARGUMENT", "The request body is not valid JSON.")
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-    return error(request, "INVALID_ARGUMENT", f"Client specified an invalid argument: {where}.")
 
 
 def _security(scope: str) -> dict[str, Any]:
@@ -190,6 +80,7 @@ def install(app: FastAPI, secret: bytes, public_url: str, engine: Engine, pool_s
         return app.openapi_schema or plain_openapi()
 
     app.openapi = openapi  # type: ignore[method-assign]
+    add_shape(app, ErrorShape(PREFIX, validation_error, http_error))
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
@@ -202,135 +93,6 @@ def install(app: FastAPI, secret: bytes, public_url: str, engine: Engine, pool_s
     app.include_router(router)
     app.include_router(subscription_router)
     app.include_router(oauth_router)
-
-
-# -- who calls -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Call:
-    access: Access
-    client: service.ClientView
-    session: Session
-    now: dt.datetime
-
-    @property
-    def legs(self) -> int:
-        return 3 if self.access.three_legged else 2
-
-
-def _bearer(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-def authorize(request: Request, session: Session, scope: str) -> Call:
-    """A valid access token of an active client, holding ``scope``, within its limits."""
-    parts, deps = runtime(request), deps_of(request)
-    now = deps.clock.now()
-    presented = _bearer(request)
-    if presented is None:
-        raise Refused("UNAUTHENTICATED", "An access token (Authorization: Bearer) is needed.")
-    try:
-        access = parts.signer.verify(presented, now)
-    except InvalidToken:
-        raise Refused(
-            "UNAUTHENTICATED",
-            "Request not authenticated due to missing, invalid, or expired credentials.",
-        ) from None
-    client = parts.clients.get(session, access.client_id)
-    if client is None or not client.active:
-        raise Refused("UNAUTHENTICATED", "The client of this token is not active.")
-    if scope not in access.scopes:
-        raise Refused("PERMISSION_DENIED", f"The access token does not grant the scope {scope}.")
-    parts.limiter.take(session, client, now)
-    return Call(access, client, session, now)
-
-
-def caller(scope: str) -> Any:
-    """:func:`authorize` as a route's dependency, on the request's session."""
-
-    def dependency(request: Request, session: Session = DB) -> Call:
-        return authorize(request, session, scope)
-
-    return Depends(dependency)
-
-
-T = TypeVar("T")
-
-
-async def asked(
-    request: Request,
-    scope: str,
-    operation: str,
-    phone_number: str | None,
-    answer: Callable[[Subject, dt.datetime], tuple[str, T]],
-    first: Callable[[], None] = lambda: None,
-) -> T:
-    """One question about one number, start to end on one worker thread and one session:
-    the caller, ``first`` (checks of the request), the line, ``answer`` (an outcome to
-    record and a result), the record."""
-
-    def work() -> T:
-        # One read and one append, each standing alone: a question changes nothing else.
-        with runtime(request).sessions() as session:
-            call = authorize(request, session, scope)
-            subject = None
-            try:
-                first()
-                subject = subject_of(call, phone_number)
-                outcome, result = answer(subject, call.now)
-            except Refused as exc:
-                _answered(call, operation, subject, phone_number, STATUS[exc.code], exc.code)
-                raise
-            _answered(call, operation, subject, phone_number, 200, outcome)
-            return result
-
-    return await anyio.to_thread.run_sync(work, limiter=runtime(request).slots)
-
-
-def subject_of(call: Call, phone_number: str | None) -> Subject:
-    """The line a request is about: from a three-legged token, or the phone number a
-    two-legged call must give (the spec's identifier errors)."""
-    if call.access.three_legged:
-        if phone_number is not None:
-            raise Refused(
-                "UNNECESSARY_IDENTIFIER", "The phone number is already identified by the token."
-            )
-        assert call.access.tenant_id is not None
-        assert call.access.line_id is not None
-        found = service.subject_by_line(call.session, call.access.tenant_id, call.access.line_id)
-    else:
-        if phone_number is None:
-            raise Refused("MISSING_IDENTIFIER", "The phone number cannot be identified.")
-        found = service.subject_by_number(call.session, call.client.tenant_ids, phone_number)
-    if found is None:
-        raise Refused("IDENTIFIER_NOT_FOUND", "The phone number is not known to this operator.")
-    if found.ceased:
-        raise Refused("SERVICE_NOT_APPLICABLE", "The line of this number has been ceased.")
-    return found
-
-
-def _answered(
-    call: Call,
-    operation: str,
-    subject: Subject | None,
-    given: str | None,
-    status: int,
-    outcome: str,
-) -> None:
-    service.record_query(
-        call.session,
-        at=call.now,
-        client_ref=call.client.ref,
-        tenant_id=subject.tenant_id if subject else None,
-        phone_number=subject.phone_number if subject else given,
-        operation=operation,
-        legs=call.legs,
-        status=status,
-        outcome=outcome,
-    )
-    call.session.commit()
 
 
 # -- sim-swap v2 ---------------------------------------------------------------------------
@@ -419,23 +181,6 @@ def _out(sub: Any) -> dict[str, Any]:
     )
 
 
-SUBSCRIPTION_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: _error_response(
-        "Bad Request: INVALID_ARGUMENT, OUT_OF_RANGE, INVALID_PROTOCOL, INVALID_SINK, "
-        "INVALID_CREDENTIAL or INVALID_TOKEN"
-    ),
-    401: _error_response("Unauthorized: UNAUTHENTICATED"),
-    403: _error_response("Forbidden: PERMISSION_DENIED or SUBSCRIPTION_MISMATCH"),
-    404: _error_response("Not found: NOT_FOUND or IDENTIFIER_NOT_FOUND"),
-    409: _error_response("Conflict: ALREADY_EXISTS"),
-    422: _error_response(
-        "Unprocessable Content: SERVICE_NOT_APPLICABLE, MISSING_IDENTIFIER or "
-        "UNNECESSARY_IDENTIFIER"
-    ),
-    429: _error_response("Too Many Requests: QUOTA_EXCEEDED or TOO_MANY_REQUESTS"),
-}
-
-
 @subscription_router.post(
     "/subscriptions",
     operation_id="createSimSwapSubscription",
@@ -450,30 +195,28 @@ def create_subscription(
     request: Request,
     x_correlator: Correlator = None,
     call: Call = caller(service.SUBSCRIBE),
+    ctx: Context = CTX,
 ) -> Response:
-    deps = deps_of(request)
     wanted = subscriptions.check_request(
         protocol=body.protocol,
         sink=body.sink,
         credential=body.sinkCredential.model_dump() if body.sinkCredential else None,
         expire_time=body.config.subscriptionExpireTime,
         max_events=body.config.subscriptionMaxEvents,
-        allow_http=deps.settings.camara.allow_http_sinks,
+        allow_http=ctx.settings.camara.allow_http_sinks,
         now=call.now,
     )
     subject = subject_of(call, body.config.subscriptionDetail.phoneNumber)
     sub = subscriptions.create(
         call.session,
-        deps.settings.secret_bytes,
+        ctx.settings.secret_bytes,
         client_ref=call.client.ref,
         subject=subject,
         three_legged=call.access.three_legged,
         wanted=wanted,
         at=call.now,
     )
-    out = _out(sub)
-    call.session.commit()
-    return correlated(request, JSONResponse(out, status_code=201))
+    return correlated(request, JSONResponse(_out(sub), status_code=201))
 
 
 @subscription_router.get(
@@ -528,25 +271,12 @@ def delete_subscription(
 ) -> Response:
     sub = subscriptions.get(call.session, call.client.ref, call.access, subscriptionId)
     subscriptions.end(call.session, sub, "SUBSCRIPTION_DELETED", call.now, _source(request))
-    call.session.commit()
     return correlated(request, Response(status_code=204))
 
 
 # -- OAuth 2.0 and OpenID Connect CIBA -------------------------------------------------------
 
 oauth_router = APIRouter(prefix=PREFIX, tags=["OAuth 2.0 and CIBA for the SIM Swap API"])
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def oauth_error(exc: OAuthError) -> Response:
-    headers = dict(NO_STORE)
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="resim"'
-    return JSONResponse(
-        {"error": exc.error, "error_description": exc.description},
-        status_code=exc.status,
-        headers=headers,
-    )
 
 
 def _credentials(request: Request, client_id: str | None, secret: str | None) -> tuple[str, str]:
@@ -577,12 +307,12 @@ def token_endpoint(
     auth_req_id: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """``client_credentials`` for a two-legged token; CIBA's grant to redeem a holder's
     consent for a three-legged one (and an ID token)."""
-    deps = deps_of(request)
-    settings, now, signer = deps.settings.camara, deps.clock.now(), runtime(request).signer
+    settings, now, signer = ctx.settings.camara, ctx.now, runtime(request).signer
     client = _client(request, session, client_id, client_secret)
     body: dict[str, Any]
     if grant_type == "client_credentials":
@@ -597,9 +327,9 @@ def token_endpoint(
         }
     elif grant_type == CIBA_GRANT:
         try:
-            consent = service.redeem(session, deps.settings.secret_bytes, client, auth_req_id, now)
+            consent = service.redeem(session, ctx.settings.secret_bytes, client, auth_req_id, now)
         except OAuthError:
-            session.commit()  # the poll's time is kept, for slow_down
+            keep_failed_try(session)  # the poll's time is kept, for slow_down
             raise
         body = {
             "access_token": signer.access_token(
@@ -620,7 +350,6 @@ def token_endpoint(
                 seconds=settings.token_seconds,
             ),
         }
-        session.commit()
     else:
         raise OAuthError("unsupported_grant_type", "Use client_credentials or " + CIBA_GRANT + ".")
     return JSONResponse(body, headers=NO_STORE)
@@ -635,25 +364,24 @@ def bc_authorize(
     binding_message: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """The holder of the number in ``login_hint`` gets an e-mail (and sees the request in
     the portal) to allow or refuse; the bank then polls the token endpoint."""
-    deps = deps_of(request)
     client = _client(request, session, client_id, client_secret)
     started = service.start_consent(
         session,
-        key=deps.settings.secret_bytes,
-        settings=deps.settings.camara,
-        public_url=deps.settings.public_url,
+        key=ctx.settings.secret_bytes,
+        settings=ctx.settings.camara,
+        public_url=ctx.settings.public_url,
         client=client,
         scope=scope,
         login_hint=login_hint,
         purpose=purpose,
         binding_message=binding_message,
-        at=deps.clock.now(),
+        at=ctx.now,
     )
-    session.commit()
     return JSONResponse(
         {
             "auth_req_id": started.auth_req_id,

@@ -17,15 +17,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resim.camara.models import SwapSubscription
-from resim.camara.service import SUBSCRIPTION_ENDED, SWAPPED, Refused, Subject, rfc3339
+from resim.camara.service import rfc3339
+from resim.camara.spec import SUBSCRIPTION_ENDED, SWAPPED, Refused
+from resim.camara.subjects import Subject
 from resim.camara.tokens import Access
-from resim.jobs import service as jobs
 from resim.jobs.models import Job, JobStatus
+from resim.jobs.registry import JobType, Payload
 from resim.kit.crypto import seal
 
 PATH = "/camara/sim-swap-subscriptions/v0.3"
-NOTIFY = "camara.notify"
-EXPIRE = "camara.expire_subscription"
+
+
+class SubscriptionRef(Payload):
+    subscription: uuid.UUID
+
+
+class Delivery(SubscriptionRef):
+    event: dict[str, Any]  # the CloudEvent, as the sink will receive it
+
+
+# A CloudEvent to the bank's sink, retried with backoff; a subscription's end when it is due.
+NOTIFY = JobType("camara.notify", Delivery)
+EXPIRE = JobType("camara.expire_subscription", SubscriptionRef)
 ACTIVE, EXPIRED, DELETED = "ACTIVE", "EXPIRED", "DELETED"
 
 
@@ -132,10 +145,9 @@ def create(
     session.flush()
     ends = [t for t in (wanted.expires_at, wanted.sink_token_expires_at) if t is not None]
     if ends:
-        jobs.enqueue(
+        EXPIRE.enqueue(
             session,
-            EXPIRE,
-            {"subscription": str(subscription.id)},
+            SubscriptionRef(subscription=subscription.id),
             at=at,
             tenant_id=subject.tenant_id,
             run_after=min(ends),
@@ -208,10 +220,9 @@ def end(session: Session, sub: SwapSubscription, reason: str, at: dt.datetime, s
 def _queue(
     session: Session, sub: SwapSubscription, cloud_event: dict[str, Any], at: dt.datetime
 ) -> None:
-    jobs.enqueue(
+    NOTIFY.enqueue(
         session,
-        NOTIFY,
-        {"subscription": str(sub.id), "event": cloud_event},
+        Delivery(subscription=sub.id, event=cloud_event),
         at=at,
         tenant_id=sub.tenant_id,
     )
@@ -245,8 +256,10 @@ def on_sim_change(
     return queued
 
 
-def expire_if_due(session: Session, subscription_id: str, at: dt.datetime, source: str) -> None:
-    sub = session.get(SwapSubscription, uuid.UUID(subscription_id), with_for_update=True)
+def expire_if_due(
+    session: Session, subscription_id: uuid.UUID, at: dt.datetime, source: str
+) -> None:
+    sub = session.get(SwapSubscription, subscription_id, with_for_update=True)
     if sub is None or sub.status != ACTIVE:
         return
     if sub.expires_at is not None and sub.expires_at <= at:
@@ -255,18 +268,18 @@ def expire_if_due(session: Session, subscription_id: str, at: dt.datetime, sourc
         end(session, sub, "ACCESS_TOKEN_EXPIRED", at, source)
 
 
-def undelivered_before(session: Session, sub: SwapSubscription, payload: dict[str, Any]) -> bool:
+def undelivered_before(session: Session, sub: SwapSubscription, delivery: Delivery) -> bool:
     """Whether an event queued for ``sub`` before this one is still waiting for its sink."""
     stmt = select(Job.payload).where(
         Job.tenant_id == sub.tenant_id,
-        Job.name == NOTIFY,
+        Job.name == NOTIFY.name,
         Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
     )
-    mine = payload["event"]["id"]
+    mine = delivery.event["id"]
     return any(
         other["subscription"] == str(sub.id)
         and other["event"]["id"] != mine
-        and other["event"]["time"] <= payload["event"]["time"]
+        and other["event"]["time"] <= delivery.event["time"]
         for other in session.scalars(stmt)
     )
 

@@ -3,52 +3,62 @@ its time (or its sink credential's) is up."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from resim.camara import subscriptions
 from resim.camara.models import SwapSubscription
-from resim.camara.service import SUBSCRIPTION_ENDED
+from resim.camara.spec import SUBSCRIPTION_ENDED
+from resim.camara.subscriptions import EXPIRE, NOTIFY, Delivery, SubscriptionRef
+from resim.config import Settings
 from resim.errors import IntegrationError
-from resim.integrations.webhook import SinkGone, post_event
-from resim.jobs.worker import Handler, PermanentJobError
+from resim.integrations.webhook import SinkGone, WebhookPoster
+from resim.jobs.worker import PermanentJobError
 from resim.kit.clock import Clock
 from resim.kit.crypto import unseal
 
 
-def handlers(key: bytes, clock: Clock, source: str, timeout: float) -> dict[str, Handler]:
-    def notify(session: Session, payload: dict[str, Any]) -> None:
-        sub = session.get(SwapSubscription, uuid.UUID(payload["subscription"]))
-        cloud_event = payload["event"]
-        if sub is None:
-            raise PermanentJobError("the subscription is gone")
-        if cloud_event["type"] == SUBSCRIPTION_ENDED and subscriptions.undelivered_before(
-            session, sub, payload
-        ):
-            # The last word comes last: the events before it are still being retried.
-            raise IntegrationError("sink", "earlier events not delivered yet", transient=True)
-        token = None
-        if sub.sink_token:
-            try:
-                token = unseal(key, sub.sink_token)
-            except ValueError as exc:
-                raise PermanentJobError("the sink credential cannot be opened") from exc
+class Env(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def sinks(self) -> WebhookPoster: ...
+
+
+@NOTIFY.handler
+def notify(env: Env, session: Session, delivery: Delivery) -> None:
+    sub = session.get(SwapSubscription, delivery.subscription)
+    cloud_event = delivery.event
+    if sub is None:
+        raise PermanentJobError("the subscription is gone")
+    if cloud_event["type"] == SUBSCRIPTION_ENDED and subscriptions.undelivered_before(
+        session, sub, delivery
+    ):
+        # The last word comes last: the events before it are still being retried.
+        raise IntegrationError("sink", "earlier events not delivered yet", transient=True)
+    token = None
+    if sub.sink_token:
         try:
-            post_event(
-                sub.sink,
-                subscriptions.body_of(cloud_event),
-                token=token,
-                correlator=cloud_event["id"],
-                timeout=timeout,
-            )
-        except SinkGone:  # the sink wants nothing more, not even a subscription-ended
-            if sub.status == subscriptions.ACTIVE:
-                sub.status, sub.ended_at = subscriptions.EXPIRED, clock.now()
-                sub.termination_reason = "NETWORK_TERMINATED"
+            token = unseal(env.settings.secret_bytes, sub.sink_token)
+        except ValueError as exc:
+            raise PermanentJobError("the sink credential cannot be opened") from exc
+    try:
+        env.sinks.post_event(
+            sub.sink,
+            subscriptions.body_of(cloud_event),
+            token=token,
+            correlator=cloud_event["id"],
+        )
+    except SinkGone:  # the sink wants nothing more, not even a subscription-ended
+        if sub.status == subscriptions.ACTIVE:
+            sub.status, sub.ended_at = subscriptions.EXPIRED, env.clock.now()
+            sub.termination_reason = "NETWORK_TERMINATED"
 
-    def expire(session: Session, payload: dict[str, Any]) -> None:
-        subscriptions.expire_if_due(session, payload["subscription"], clock.now(), source)
 
-    return {subscriptions.NOTIFY: notify, subscriptions.EXPIRE: expire}
+@EXPIRE.handler
+def expire(env: Env, session: Session, ref: SubscriptionRef) -> None:
+    source = subscriptions.source(env.settings.public_url)
+    subscriptions.expire_if_due(session, ref.subscription, env.clock.now(), source)

@@ -8,10 +8,13 @@ import uuid
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
+from resim.agent.guards import agent_actor, office
 from resim.agent.roles import Action
 from resim.agent.service import AgentPrincipal
 from resim.audit.service import Actor
+from resim.auth.guards import page_customer
 from resim.auth.service import Principal
 from resim.camara import service
 from resim.camara.service import ConsentView
@@ -19,9 +22,10 @@ from resim.errors import AppError, Invalid
 from resim.i18n import N_
 from resim.kit.telecom import ItalianMobile
 from resim.tenant.models import Tenant
-from resim.web.context import DB, client_ip, deps_of, translate
+from resim.web.context import CTX, DB, Context
 from resim.web.errors import STATUS, app_error_message
-from resim.web.security import agent_actor, csrf, current_tenant, office, page_customer
+from resim.web.forms import FORM
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)
@@ -62,7 +66,7 @@ def _consent_page(
 
 
 def _decide(
-    request: Request,
+    ctx: Context,
     session: Session,
     view: ConsentView,
     decision: str,
@@ -71,48 +75,43 @@ def _decide(
 ) -> Response:
     if decision not in ("allow", "refuse"):
         raise Invalid("CONSENT_DECISION", "Choose to allow or to refuse.")
+    request = ctx.request
     try:
-        service.decide(
-            session, view, decision == "allow", actor=actor, at=deps_of(request).clock.now()
-        )
+        service.decide(session, view, decision == "allow", actor=actor, at=ctx.now)
     except AppError as exc:
         return _consent_page(
             request, view, action, error=app_error_message(request, exc), status=STATUS[exc.kind]
         )
-    session.commit()
     return _consent_page(request, view, action, done=view.request.state)
 
 
-def _by_link(request: Request, session: Session, tenant: Tenant, link: str) -> ConsentView:
-    deps = deps_of(request)
-    return service.consent_by_link(
-        session, deps.settings.secret_bytes, tenant.id, link, deps.clock.now()
-    )
+def _by_link(ctx: Context, session: Session, tenant: Tenant, link: str) -> ConsentView:
+    return service.consent_by_link(session, ctx.settings.secret_bytes, tenant.id, link, ctx.now)
 
 
 @router.get("/consents/{link}")
 def consent_by_link(
     link: str,
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """The page the e-mail's link opens: whoever holds the mailbox answers."""
-    view = _by_link(request, session, tenant, link)
-    return _consent_page(request, view, f"/{tenant.slug}/consents/{link}")
+    view = _by_link(ctx, session, tenant, link)
+    return _consent_page(ctx.request, view, f"/{tenant.slug}/consents/{link}")
 
 
 @router.post("/consents/{link}", dependencies=[Depends(csrf)])
 def answer_by_link(
     link: str,
-    request: Request,
     decision: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    view = _by_link(request, session, tenant, link)
-    actor = Actor("customer", "link", client_ip(request))
-    return _decide(request, session, view, decision, actor, f"/{tenant.slug}/consents/{link}")
+    view = _by_link(ctx, session, tenant, link)
+    actor = Actor("customer", "link", ctx.ip)
+    return _decide(ctx, session, view, decision, actor, f"/{tenant.slug}/consents/{link}")
 
 
 @router.get("/account/consents")
@@ -120,32 +119,31 @@ def consents_page(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """The banks' requests about the customer's numbers, in the last 30 days."""
     if who is None:
         return RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
-    now = deps_of(request).clock.now()
-    views = service.consents_of_customer(session, tenant.id, who.customer_id, now)
+    views = service.consents_of_customer(session, tenant.id, who.customer_id, ctx.now)
     return render(request, "consents.html", {"views": views, "scope_text": SCOPE_TEXT})
 
 
 @router.post("/account/consents/{request_id}", dependencies=[Depends(csrf)])
 def answer_in_portal(
     request_id: uuid.UUID,
-    request: Request,
     decision: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
-    now = deps_of(request).clock.now()
-    view = service.consent_of_customer(session, tenant.id, who.customer_id, request_id, now)
-    actor = Actor("customer", str(who.customer_id), client_ip(request))
+    view = service.consent_of_customer(session, tenant.id, who.customer_id, request_id, ctx.now)
+    actor = Actor("customer", str(who.customer_id), ctx.ip)
     action = f"/{tenant.slug}/account/consents/{request_id}"
-    return _decide(request, session, view, decision, actor, action)
+    return _decide(ctx, session, view, decision, actor, action)
 
 
 # -- back office ---------------------------------------------------------------------------
@@ -171,7 +169,7 @@ def bank_queries(
 
 
 def _clients_page(
-    request: Request,
+    ctx: Context,
     session: Session,
     tenant: Tenant,
     *,
@@ -180,14 +178,14 @@ def _clients_page(
     status: int = 200,
 ) -> Response:
     response = render(
-        request,
+        ctx.request,
         "office_bank_clients.html",
         {
             "clients": service.clients_of(session, tenant.id),
             "scopes": service.SCOPES,
             "created": created,
             "error": error,
-            "default_per_minute": deps_of(request).settings.camara.per_minute,
+            "default_per_minute": ctx.settings.camara.per_minute,
         },
         status_code=status,
     )
@@ -197,72 +195,59 @@ def _clients_page(
 
 @office_router.get("/bank-clients")
 def bank_clients(
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.BANK_CLIENTS)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    return _clients_page(request, session, tenant)
+    return _clients_page(ctx, session, tenant)
 
 
 @office_router.post("/bank-clients", dependencies=[Depends(csrf)])
-async def bank_client_create(
-    request: Request,
+def bank_client_create(
+    form: FormData = FORM,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.BANK_CLIENTS)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """A client for this tenant's numbers; its secret is shown once, here."""
-    form = await request.form()
-    deps = deps_of(request)
     try:
-        per_minute = int(str(form.get("per_minute") or deps.settings.camara.per_minute))
+        per_minute = int(str(form.get("per_minute") or ctx.settings.camara.per_minute))
         per_day_text = str(form.get("per_day") or "").strip()
         per_day = int(per_day_text) if per_day_text else None
     except ValueError:
-        message = translate(request, "Limits are whole numbers above zero.")
-        return _clients_page(request, session, tenant, error=message, status=422)
+        message = ctx.translate("Limits are whole numbers above zero.")
+        return _clients_page(ctx, session, tenant, error=message, status=422)
     try:
         created = service.create_client(
             session,
-            deps.settings.secret_bytes,
+            ctx.settings.secret_bytes,
             name=str(form.get("name") or ""),
             scopes=[str(s) for s in form.getlist("scopes")],
             tenant_ids=[tenant.id],
             per_minute=per_minute,
             per_day=per_day,
-            actor=agent_actor(request, who),
-            at=deps.clock.now(),
+            actor=agent_actor(ctx.request, who),
+            at=ctx.now,
         )
     except AppError as exc:
-        session.rollback()
-        return _clients_page(
-            request,
-            session,
-            tenant,
-            error=app_error_message(request, exc),
-            status=STATUS[exc.kind],
-        )
-    session.commit()
-    return _clients_page(request, session, tenant, created=created)
+        session.rollback()  # the list shows the clients as they stay
+        message = app_error_message(ctx.request, exc)
+        return _clients_page(ctx, session, tenant, error=message, status=STATUS[exc.kind])
+    return _clients_page(ctx, session, tenant, created=created)
 
 
 @office_router.post("/bank-clients/{ref}/active", dependencies=[Depends(csrf)])
 def bank_client_active(
     ref: uuid.UUID,
-    request: Request,
     active: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.BANK_CLIENTS)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     service.set_active(
-        session,
-        tenant.id,
-        ref,
-        active == "yes",
-        actor=agent_actor(request, who),
-        at=deps_of(request).clock.now(),
+        session, tenant.id, ref, active == "yes", actor=agent_actor(ctx.request, who), at=ctx.now
     )
-    session.commit()
     return RedirectResponse(f"/{tenant.slug}/office/bank-clients", status_code=303)

@@ -4,8 +4,11 @@ Every reveal (portal, one-time link, the operator's app) and every download the 
 reports counts against the cap. A one-time link by SMS or e-mail opens only with a code sent
 on the other channel; where the tenant uses a confirmation code, it travels with that other
 message, never beside the activation code. A code not installed in time is cancelled on the
-SM-DP+ (``expire``); the holder can then ask again (``ask_again``), which orders a new
-profile and moves the number to it, as the first time.
+SM-DP+ and the holder can then ask again for a new one: both are the replacement flow's
+decisions, which keeps the books here (:mod:`resim.delivery.schedule`).
+
+Delivery knows neither the application nor the provisioning: it is given whom the code is
+for (:class:`Holder`) and the ready code (:class:`ReadyCode`), or None when there is none.
 """
 
 from __future__ import annotations
@@ -25,20 +28,13 @@ from resim.delivery import schedule
 from resim.delivery.models import Delivery, DeliveryLink
 from resim.errors import Conflict, Invalid, NotFound
 from resim.i18n import N_, gettext_for
-from resim.jobs import service as jobs
 from resim.kit.activation_code import ActivationCode
-from resim.kit.crypto import KeyRing, keyed_hash, numeric_code, token
+from resim.kit.crypto import keyed_hash, numeric_code, token
 from resim.line import service as lines
 from resim.line.models import ProfileState
 from resim.message import service as messages
-from resim.provisioning import service as provisioning
-from resim.provisioning.models import Provisioning
-from resim.replacement import service as replacements
-from resim.replacement.models import Application
-from resim.replacement.states import ApplicationState
 from resim.tenant import service as tenants
 
-REISSUE = "delivery.reissue"
 PROOF_TRIES = 5
 PROOF_MINUTES = 15
 PROOF_RESEND = dt.timedelta(minutes=1)
@@ -71,6 +67,29 @@ CHANNEL_NAMES = {"sms": N_("text message"), "email": N_("e-mail")}
 
 
 @dataclass(frozen=True)
+class Holder:
+    """Whom a code is for, and where messages on each channel reach them."""
+
+    tenant_id: uuid.UUID
+    application_id: uuid.UUID
+    customer_id: uuid.UUID
+    msisdn: str  # the line being replaced
+    phone: str | None  # the verified alternative number
+    email: str | None  # the verified contact e-mail (None: the address on file)
+
+
+@dataclass(frozen=True)
+class ReadyCode:
+    """A round's code as provisioning made it; ``code`` and ``confirmation_code`` are secrets
+    (None when not decrypted for this use), never logged."""
+
+    round: int
+    iccid: str | None
+    code: ActivationCode | None = None
+    confirmation_code: str | None = None
+
+
+@dataclass(frozen=True)
 class Revealed:
     code: ActivationCode
     iccid: str
@@ -94,38 +113,41 @@ def _left(found: Delivery) -> int:
     return max(0, found.cap - found.reveals - found.downloads)
 
 
-def _profile_state(session: Session, prov: Provisioning) -> ProfileState | None:
-    profile = lines.profile_anywhere(session, prov.new_iccid) if prov.new_iccid else None
+def profile_state(session: Session, ready: ReadyCode) -> ProfileState | None:
+    """Where the ready code's profile stands, as the SM-DP+ last reported it."""
+    profile = lines.profile_anywhere(session, ready.iccid) if ready.iccid else None
     return profile.state if profile is not None else None
 
 
-def status(session: Session, app: Application, at: dt.datetime) -> Status | None:
-    found = schedule.of(session, app.id)
-    prov = provisioning.for_application(session, app.id)
-    if found is None or prov is None or app.state != ApplicationState.CODE_READY:
+def status(
+    session: Session, app_id: uuid.UUID, ready: ReadyCode | None, at: dt.datetime
+) -> Status | None:
+    found = schedule.of(session, app_id)
+    if found is None or ready is None:
         return None
-    state = _profile_state(session, prov)
+    state = profile_state(session, ready)
     expired = found.released_at is not None or at >= found.expires_at
     failed = state == ProfileState.ERROR
     return Status(found, _left(found), expired, failed, (expired or failed) and _left(found) > 0)
 
 
-def _ready(session: Session, app: Application, at: dt.datetime) -> tuple[Delivery, Provisioning]:
-    found = schedule.of(session, app.id, lock=True)
-    prov = provisioning.for_application(session, app.id)
-    if found is None or prov is None or app.state != ApplicationState.CODE_READY:
+def _ready(
+    session: Session, app_id: uuid.UUID, ready: ReadyCode | None, at: dt.datetime
+) -> tuple[Delivery, ReadyCode]:
+    found = schedule.of(session, app_id, lock=True)
+    if found is None or ready is None:
         raise Conflict("CODE_NOT_READY", NOT_READY)
     if found.released_at is not None or at >= found.expires_at:
         raise Conflict("CODE_EXPIRED", EXPIRED)
     if _left(found) <= 0:
         raise Conflict("CAP_REACHED", CAP_REACHED)
-    return found, prov
+    return found, ready
 
 
 def reveal(
     session: Session,
-    keyring: KeyRing,
-    app: Application,
+    holder: Holder,
+    ready: ReadyCode | None,
     *,
     channel: str,
     at: dt.datetime,
@@ -133,9 +155,9 @@ def reveal(
     with_confirmation: bool = True,
 ) -> Revealed:
     """The activation code, counted against the cap and audited (without the code)."""
-    found, prov = _ready(session, app, at)
-    code = provisioning.activation_code(keyring, prov)
-    if code is None or prov.new_iccid is None:
+    found, ready = _ready(session, holder.application_id, ready, at)
+    code = ready.code
+    if code is None or ready.iccid is None:
         raise Conflict("CODE_NOT_READY", NOT_READY)
     found.reveals += 1
     found.updated_at = at
@@ -143,46 +165,49 @@ def reveal(
         found.channel = channel
     audit.record(
         session,
-        tenant_id=app.tenant_id,
+        tenant_id=holder.tenant_id,
         actor=actor,
         action="delivery.revealed",
         subject_type="application",
-        subject_id=str(app.id),
+        subject_id=str(holder.application_id),
         at=at,
         details={"channel": channel, "reveals": found.reveals, "cap": found.cap},
     )
-    confirmation = provisioning.confirmation_code(keyring, prov) if with_confirmation else None
-    return Revealed(code, prov.new_iccid, confirmation, found.expires_at, _left(found))
+    confirmation = ready.confirmation_code if with_confirmation else None
+    return Revealed(code, ready.iccid, confirmation, found.expires_at, _left(found))
 
 
 # One-time links.
 
 
-def _contact(session: Session, app: Application, channel: str) -> str:
+def _contact(session: Session, holder: Holder, channel: str) -> str:
     """Where a message on this channel goes: the verified alternative number, or the
     application's verified e-mail (the address on file when none was given)."""
     if channel == "sms":
-        if app.alt_phone is None or app.alt_phone_verified_at is None:
+        if holder.phone is None:
             raise Invalid("NO_PHONE", N_("This request has no verified phone number."))
-        return app.alt_phone
-    if app.contact_email and app.contact_email_verified_at is not None:
-        return app.contact_email
-    return customers.get(session, app.tenant_id, app.customer_id).email
+        return holder.phone
+    if holder.email:
+        return holder.email
+    return customers.get(session, holder.tenant_id, holder.customer_id).email
+
+
+def _language(session: Session, holder: Holder) -> str:
+    return customers.get(session, holder.tenant_id, holder.customer_id).language
 
 
 def _send(
-    session: Session, settings: Settings, app: Application, channel: str, text: str, at: dt.datetime
+    session: Session, key: bytes, holder: Holder, channel: str, text: str, at: dt.datetime
 ) -> None:
-    to = _contact(session, app, channel)
-    key = settings.secret_bytes
+    to = _contact(session, holder, channel)
     if channel == "sms":
-        messages.queue_sms(session, key=key, tenant_id=app.tenant_id, to=to, text=text, at=at)
+        messages.queue_sms(session, key=key, tenant_id=holder.tenant_id, to=to, text=text, at=at)
         return
-    lang = customers.get(session, app.tenant_id, app.customer_id).language
+    lang = _language(session, holder)
     messages.queue_email(
         session,
         key=key,
-        tenant_id=app.tenant_id,
+        tenant_id=holder.tenant_id,
         to=to,
         subject=gettext_for(lang, "Your new eSIM"),
         text=text,
@@ -197,7 +222,8 @@ def other_channel(channel: str) -> str:
 def send_link(
     session: Session,
     settings: Settings,
-    app: Application,
+    holder: Holder,
+    ready: ReadyCode | None,
     channel: str,
     *,
     at: dt.datetime,
@@ -206,16 +232,16 @@ def send_link(
     """A one-time link on ``channel``; it opens with a code sent on the other channel."""
     if channel not in schedule.LINK_CHANNELS:
         raise Invalid("UNKNOWN_CHANNEL", N_("Choose SMS or e-mail."))
-    found, _prov = _ready(session, app, at)
-    _contact(session, app, channel)
-    _contact(session, app, other_channel(channel))  # the proof code needs the other one too
-    tenant = tenants.by_id(session, app.tenant_id)
+    found, _ready_code = _ready(session, holder.application_id, ready, at)
+    _contact(session, holder, channel)
+    _contact(session, holder, other_channel(channel))  # the proof code needs the other one too
+    tenant = tenants.by_id(session, holder.tenant_id)
     policy = tenants.policy(tenant)
     secret = token(18)
     expires = min(found.expires_at, at + dt.timedelta(hours=policy.delivery_link_hours))
     link = DeliveryLink(
-        tenant_id=app.tenant_id,
-        application_id=app.id,
+        tenant_id=holder.tenant_id,
+        application_id=holder.application_id,
         channel=channel,
         token_hash=keyed_hash(settings.secret_bytes, "delivery-link", secret),
         proof_tries=0,
@@ -224,21 +250,22 @@ def send_link(
     )
     session.add(link)
     found.channel, found.updated_at = channel, at
-    lang = customers.get(session, app.tenant_id, app.customer_id).language
+    lang = _language(session, holder)
     text = gettext_for(lang, LINK_TEXT) % {
-        "msisdn": replacements.line_of(session, app).msisdn,
+        "msisdn": holder.msisdn,
         "url": f"{settings.public_url}/{tenant.slug}/d/{secret}",
         "until": f"{expires:%Y-%m-%d %H:%M} UTC",
         "other": gettext_for(lang, CHANNEL_NAMES[other_channel(channel)]),
     }
-    _send(session, settings, app, channel, text + "\n" + gettext_for(lang, INSTALL_HELP), at)
+    help_text = gettext_for(lang, INSTALL_HELP)
+    _send(session, settings.secret_bytes, holder, channel, text + "\n" + help_text, at)
     audit.record(
         session,
-        tenant_id=app.tenant_id,
+        tenant_id=holder.tenant_id,
         actor=actor,
         action="delivery.link_sent",
         subject_type="application",
-        subject_id=str(app.id),
+        subject_id=str(holder.application_id),
         at=at,
         details={"channel": channel},
     )
@@ -248,8 +275,8 @@ def send_link(
 
 def link_by_token(
     session: Session, settings: Settings, tenant_id: uuid.UUID, secret: str, at: dt.datetime
-) -> tuple[DeliveryLink, Application]:
-    """A link that can still be used, and its application; anything else is NotFound."""
+) -> DeliveryLink:
+    """A link that can still be used; anything else is NotFound."""
     found = session.scalar(
         select(DeliveryLink)
         .where(
@@ -265,56 +292,60 @@ def link_by_token(
         or found.proof_tries >= PROOF_TRIES
     ):
         raise NotFound("LINK_INVALID", LINK_INVALID)
-    app = session.get(Application, found.application_id)
-    assert app is not None
-    return found, app
+    return found
 
 
 def send_proof(
-    session: Session, settings: Settings, link: DeliveryLink, app: Application, at: dt.datetime
+    session: Session,
+    settings: Settings,
+    link: DeliveryLink,
+    holder: Holder,
+    ready: ReadyCode | None,
+    at: dt.datetime,
 ) -> str:
     """The code that opens the link, on the other channel (with the confirmation code, where
     the tenant uses one). Returns that channel's name."""
-    _found, prov = _ready(session, app, at)
+    _found, ready = _ready(session, holder.application_id, ready, at)
     other = other_channel(link.channel)
     if link.proof_sent_at is not None and at - link.proof_sent_at < PROOF_RESEND:
         return other  # one code a minute: whoever holds the link cannot flood the customer
     code = numeric_code(6)
     link.proof_hash = keyed_hash(settings.secret_bytes, "delivery-proof", str(link.id), code)
     link.proof_sent_at = at
-    lang = customers.get(session, app.tenant_id, app.customer_id).language
+    lang = _language(session, holder)
     text = gettext_for(lang, PROOF_TEXT) % {"code": code, "minutes": PROOF_MINUTES}
-    confirmation = provisioning.confirmation_code(
-        settings.documents.keyring(settings.secret_bytes), prov
-    )
-    if confirmation is not None:
-        text += "\n" + gettext_for(lang, CONFIRMATION_TEXT) % {"code": confirmation}
-    _send(session, settings, app, other, text, at)
+    if ready.confirmation_code is not None:
+        text += "\n" + gettext_for(lang, CONFIRMATION_TEXT) % {"code": ready.confirmation_code}
+    _send(session, settings.secret_bytes, holder, other, text, at)
     session.flush()
     return other
 
 
 def send_confirmation(
-    session: Session, settings: Settings, app: Application, *, at: dt.datetime
+    session: Session,
+    settings: Settings,
+    holder: Holder,
+    ready: ReadyCode | None,
+    *,
+    at: dt.datetime,
 ) -> None:
     """The confirmation code, by SMS to the verified alternative number (else by e-mail), for
     a code shown in the operator's app."""
-    prov = provisioning.for_application(session, app.id)
-    keyring = settings.documents.keyring(settings.secret_bytes)
-    confirmation = provisioning.confirmation_code(keyring, prov) if prov else None
+    confirmation = ready.confirmation_code if ready is not None else None
     if confirmation is None:
         return
-    lang = customers.get(session, app.tenant_id, app.customer_id).language
-    channel = "sms" if app.alt_phone and app.alt_phone_verified_at else "email"
+    lang = _language(session, holder)
+    channel = "sms" if holder.phone else "email"
     text = gettext_for(lang, CONFIRMATION_TEXT) % {"code": confirmation}
-    _send(session, settings, app, channel, text, at)
+    _send(session, settings.secret_bytes, holder, channel, text, at)
 
 
 def prove(
     session: Session,
     settings: Settings,
     link: DeliveryLink,
-    app: Application,
+    holder: Holder,
+    ready: ReadyCode | None,
     code: str,
     *,
     at: dt.datetime,
@@ -329,77 +360,48 @@ def prove(
         link.proof_tries += 1
         raise Invalid("CODE_INVALID", CODE_WRONG, field="code")
     link.used_at = at
-    keyring = settings.documents.keyring(settings.secret_bytes)
     # The confirmation code went with the proof code, on the other channel.
     return reveal(
-        session, keyring, app, channel=link.channel, at=at, actor=actor, with_confirmation=False
+        session, holder, ready, channel=link.channel, at=at, actor=actor, with_confirmation=False
     )
 
 
-# Expiry and asking again.
+# Expiry and asking again: the flow decides, these keep the books.
 
 
-def expire(session: Session, ports: provisioning.Ports, app_id: uuid.UUID, due: str) -> None:
-    """Job: a code not installed by its expiry is cancelled on the SM-DP+ (Unavailable)."""
+def releasable(session: Session, app_id: uuid.UUID, ready: ReadyCode, due: str) -> bool:
+    """Whether the code due to expire at ``due`` is still unused and not renewed: its
+    profile never downloaded, or its installation failed."""
     found = schedule.of(session, app_id, lock=True)
     if found is None or found.released_at is not None or found.expires_at.isoformat() != due:
-        return  # a later round renewed the expiry, or it is released already
-    app = replacements.lock_for_provisioning(session, app_id)
-    prov = provisioning.for_application(session, app_id)
-    if app is None or prov is None or app.state != ApplicationState.CODE_READY:
-        return
-    at = ports.clock.now()
-    if _profile_state(session, prov) not in (ProfileState.RELEASED, ProfileState.ERROR):
-        return  # downloaded: the installation is under way
-    if not provisioning.release(session, ports, prov, at):
-        return
-    found.released_at, found.updated_at = at, at
-    holder = customers.get(session, app.tenant_id, app.customer_id)
+        return False  # a later round renewed the expiry, or it is released already
+    return profile_state(session, ready) in (ProfileState.RELEASED, ProfileState.ERROR)
+
+
+def expired(session: Session, key: bytes, holder: Holder, at: dt.datetime) -> None:
+    """The code was cancelled on the SM-DP+ unused: recorded, and the holder told."""
+    schedule.released(session, holder.application_id, at)
+    person = customers.get(session, holder.tenant_id, holder.customer_id)
     messages.queue_email(
         session,
-        key=ports.secret,
-        tenant_id=app.tenant_id,
-        to=holder.email,
-        subject=gettext_for(holder.language, "Your new eSIM"),
-        text=gettext_for(holder.language, EXPIRED_TEXT)
-        % {"msisdn": replacements.line_of(session, app).msisdn},
+        key=key,
+        tenant_id=holder.tenant_id,
+        to=person.email,
+        subject=gettext_for(person.language, "Your new eSIM"),
+        text=gettext_for(person.language, EXPIRED_TEXT) % {"msisdn": holder.msisdn},
         at=at,
     )
 
 
-def ask_again(session: Session, app: Application, *, at: dt.datetime, actor: audit.Actor) -> int:
-    """The holder asks for a new code after the last one expired or failed to install:
-    within the cap, a new profile is ordered. Returns the new round."""
-    current = status(session, app, at)
+def may_ask_again(
+    session: Session, app_id: uuid.UUID, ready: ReadyCode | None, at: dt.datetime
+) -> None:
+    """A new code may be asked for after the last one expired or failed to install, within
+    the cap; otherwise a Conflict says why not."""
+    current = status(session, app_id, ready, at)
     if current is None:
         raise Conflict("CODE_NOT_READY", NOT_READY)
     if current.left <= 0:
         raise Conflict("CAP_REACHED", CAP_REACHED)
     if not current.can_ask_again:
         raise Conflict("CODE_STILL_VALID", N_("Your eSIM code is still valid: use it."))
-    prov = provisioning.for_application(session, app.id)
-    assert prov is not None
-    round_ = prov.round + 1
-    replacements.reissue_started(session, app, at, actor, round_)
-    jobs.enqueue(
-        session,
-        REISSUE,
-        {"application_id": str(app.id), "round": round_},
-        at=at,
-        tenant_id=app.tenant_id,
-    )
-    return round_
-
-
-def reissue(session: Session, ports: provisioning.Ports, app_id: uuid.UUID, round_: int) -> None:
-    """Job: cancel the previous round's profile if it still stands, then order a new one."""
-    previous = session.scalar(
-        select(Provisioning).where(
-            Provisioning.application_id == app_id, Provisioning.round == round_ - 1
-        )
-    )
-    if previous is not None and previous.activation_code is not None:
-        found = schedule.of(session, app_id, lock=True)
-        if provisioning.release(session, ports, previous, ports.clock.now()) and found:
-            found.released_at = ports.clock.now()
-    provisioning.start(session, ports, app_id, round_)

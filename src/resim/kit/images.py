@@ -73,10 +73,6 @@ def _png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def pdf_supported() -> bool:
-    return shutil.which("pdftoppm") is not None
-
-
 def _pdf_pages(data: bytes) -> Image.Image:
     """Rasterise the first pages with poppler's pdftoppm and stack them into one image."""
     program = shutil.which("pdftoppm")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from resim.audit.service import Actor
+from resim.auth.guards import api_customer, customer_actor
 from resim.auth.service import Principal
 from resim.kit.telecom import ItalianMobile
 from resim.line import service
@@ -21,8 +22,7 @@ from resim.line.schemas import (
     SuspendIn,
 )
 from resim.line.service import LineOverview
-from resim.web.context import DB, deps_of
-from resim.web.security import api_customer, customer_actor
+from resim.web.context import CTX, DB, Context
 
 router = APIRouter(prefix="/api/v1/{tenant}/lines", tags=["lines"])
 
@@ -73,13 +73,13 @@ def get_line(msisdn: str, who: Principal = Depends(api_customer), session: Sessi
 def suspend(
     msisdn: str,
     body: SuspendIn,
-    request: Request,
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> LineOut:
     """Suspend a lost or stolen line at once. Accepts an Idempotency-Key header."""
     return _change(
-        request,
+        ctx,
         session,
         who,
         msisdn,
@@ -93,13 +93,13 @@ def suspend(
 def reactivate(
     msisdn: str,
     body: ReactivateIn,
-    request: Request,
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> LineOut:
     """Lift the customer's suspension (the phone turned up). Accepts an Idempotency-Key."""
     return _change(
-        request,
+        ctx,
         session,
         who,
         msisdn,
@@ -110,17 +110,12 @@ def reactivate(
 
 
 def _change(
-    request: Request,
+    ctx: Context,
     session: Session,
     who: Principal,
     msisdn: str,
     change: Callable[[str, dt.datetime, Actor], object],
 ) -> LineOut:
     number = _number(msisdn)
-    change(
-        number,
-        deps_of(request).clock.now(),
-        customer_actor(request, who),
-    )
-    session.commit()
+    change(number, ctx.now, customer_actor(ctx.request, who))
     return to_out(service.line_overview(session, who.tenant_id, who.customer_id, number))

@@ -6,14 +6,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from resim.auth.guards import customer_actor, page_customer
 from resim.auth.service import Principal
 from resim.errors import AppError, Invalid
 from resim.kit.telecom import InvalidIdentifier, ItalianMobile
 from resim.line import service
 from resim.line.schemas import ReactivateReason, SuspendReason
 from resim.tenant.models import Tenant
-from resim.web.context import DB, deps_of
-from resim.web.security import csrf, current_tenant, customer_actor, page_customer
+from resim.web.context import CTX, DB, Context
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)
@@ -79,33 +80,33 @@ def line_page(
 @router.post("/lines/{msisdn}/suspend", dependencies=[Depends(csrf)])
 def suspend(
     msisdn: str,
-    request: Request,
     reason: str = Form("lost"),
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return _signin(tenant)
-    return _change(request, session, tenant, who, msisdn, "suspend", reason)
+    return _change(ctx, session, tenant, who, msisdn, "suspend", reason)
 
 
 @router.post("/lines/{msisdn}/reactivate", dependencies=[Depends(csrf)])
 def reactivate(
     msisdn: str,
-    request: Request,
     reason: str = Form("found"),
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return _signin(tenant)
-    return _change(request, session, tenant, who, msisdn, "reactivate", reason)
+    return _change(ctx, session, tenant, who, msisdn, "reactivate", reason)
 
 
 def _change(
-    request: Request,
+    ctx: Context,
     session: Session,
     tenant: Tenant,
     who: Principal,
@@ -113,9 +114,9 @@ def _change(
     action: str,
     reason: str,
 ) -> Response:
+    request, now = ctx.request, ctx.now
     number = _number(msisdn)
     actor = customer_actor(request, who)
-    now = deps_of(request).clock.now()
     try:
         if action == "suspend":
             if reason not in SuspendReason.__members__.values():
@@ -142,11 +143,11 @@ def _change(
                 actor=actor,
             )
     except AppError as exc:
-        session.rollback()
         if exc.code == "LINE_NOT_FOUND":
             raise
         from resim.web.errors import STATUS, app_error_message
 
+        session.rollback()  # the page shows the line as it stays
         view = service.line_overview(session, who.tenant_id, who.customer_id, number)
         return render(
             request,
@@ -160,6 +161,5 @@ def _change(
             },
             STATUS[exc.kind],
         )
-    session.commit()
     done = "suspended" if action == "suspend" else "reactivated"
     return RedirectResponse(f"/{tenant.slug}/lines/{number}?done={done}", status_code=303)

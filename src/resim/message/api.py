@@ -1,39 +1,18 @@
-"""Kannel's delivery reports: a GET to the dlr-url resim gave with each text, signed."""
+"""The SMS gateway's delivery reports: a GET to the address resim gave with each text."""
 
 from __future__ import annotations
 
-import hmac
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from resim.errors import Forbidden
-from resim.message.models import SmsReport
-from resim.message.service import DLR_PATH, dlr_signature
-from resim.web.context import DB, deps_of
+from resim.integrations.sms.kannel import DLR_PATH
+from resim.message import service
+from resim.web.context import CTX, DB, Context
 
 router = APIRouter(tags=["sms"])
-MEANINGS = {1: "delivered", 2: "failed", 4: "buffered", 8: "smsc_accepted", 16: "smsc_rejected"}
 
 
 @router.get(DLR_PATH, status_code=204, response_class=Response)
-def report(
-    request: Request,
-    message_id: str = Query(..., alias="id", min_length=1, max_length=64),
-    sig: str = Query(..., max_length=64),
-    status: int = Query(..., ge=0, le=64),
-    session: Session = DB,
-) -> Response:
-    deps = deps_of(request)
-    if not hmac.compare_digest(sig, dlr_signature(deps.settings.secret_bytes, message_id)):
-        raise Forbidden("BAD_SIGNATURE", "This delivery report is not signed by resim.")
-    session.add(
-        SmsReport(
-            message_id=message_id,
-            status=status,
-            meaning=MEANINGS.get(status, "other"),
-            received_at=deps.clock.now(),
-        )
-    )
-    session.commit()
+def report(request: Request, ctx: Context = CTX, session: Session = DB) -> Response:
+    service.record_report(session, ctx.deps.sms.delivery_report(request.query_params), ctx.now)
     return Response(status_code=204)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from resim.integrations.sms.port import DeliveryReport
 from resim.jobs import service as jobs
 from resim.jobs.registry import JobType, Payload
-from resim.kit.crypto import keyed_hash, seal, unseal
-
-DLR_PATH = "/sms/kannel/dlr"
+from resim.kit.crypto import seal, unseal
+from resim.message.models import SmsReport
 
 
 class Outgoing(Payload):
@@ -77,15 +77,16 @@ def queue_sms(
     return message_id
 
 
-def dlr_signature(secret: bytes, message_id: str) -> str:
-    """Signs a delivery-report URL, so only the gateway resim told can report."""
-    return keyed_hash(secret, "kannel-dlr", message_id)[:32]
-
-
-def dlr_url(public_url: str, secret: bytes, message_id: str) -> str:
-    """Where Kannel reports on a text: ``%d`` is Kannel's own placeholder for the type."""
-    sig = dlr_signature(secret, message_id)
-    return f"{public_url.rstrip('/')}{DLR_PATH}?id={message_id}&sig={sig}&status=%d"
+def record_report(session: Session, report: DeliveryReport, at: dt.datetime) -> None:
+    """Keep the gateway's report on a text resim sent."""
+    session.add(
+        SmsReport(
+            message_id=report.message_id,
+            status=report.code,
+            meaning=report.status.value,
+            received_at=at,
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from resim.agent import service as agents
+from resim.agent.guards import office
 from resim.agent.roles import Action
 from resim.agent.service import AgentPrincipal
 from resim.audit import service as audit
@@ -27,15 +29,15 @@ from resim.line import service as lines
 from resim.line.schemas import ReactivateReason, SuspendReason
 from resim.message import service as messages
 from resim.office.charts import COLORS, LABELS, ORDER, stacked_days
-from resim.replacement import service as replacements
+from resim.replacement import queries
 from resim.review import service as review
 from resim.tenant import service as tenants
 from resim.tenant.models import Tenant
 from resim.tenant.schemas import TenantPolicy
-from resim.web.context import DB, client_ip, deps_of, translate
+from resim.web.context import CTX, DB, Context
 from resim.web.errors import STATUS, app_error_message
-from resim.web.forms import parse
-from resim.web.security import csrf, current_tenant, office
+from resim.web.forms import FORM, parse
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}/office", include_in_schema=False)
@@ -47,11 +49,11 @@ def dashboard(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.DASHBOARD)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    now = deps_of(request).clock.now()
-    stats = replacements.stats(session, tenant.id, days=DASHBOARD_DAYS, now=now)
-    waiting = review.queue(session, tenant.id, now)
+    stats = queries.stats(session, tenant.id, days=DASHBOARD_DAYS, now=ctx.now)
+    waiting = review.queue(session, tenant.id, ctx.now)
     return render(
         request,
         "office_dashboard.html",
@@ -94,7 +96,7 @@ def _line_page(
 ) -> Response:
     line = lines.get_line(session, tenant.id, line_id)
     holder = customers.get(session, tenant.id, line.customer_id)
-    apps = replacements.of_line(session, tenant.id, line.id)
+    apps = queries.of_line(session, tenant.id, line.id)
     recipients = {line.msisdn, holder.email} | {holder.alt_phone or ""}
     for app in apps:
         recipients |= {app.contact_email or "", app.alt_phone or ""}
@@ -137,6 +139,7 @@ def line_state(
     reason: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.LINE_STATE)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     lines.get_line(session, tenant.id, line_id)  # another tenant's line: 404
@@ -149,20 +152,14 @@ def line_state(
         else:
             raise ValueError(action)
     except ValueError:
-        message = translate(request, N_("Choose one of the offered values."))
+        message = ctx.translate(N_("Choose one of the offered values."))
         return _line_page(request, session, tenant, line_id, error=message, status=422)
-    deps = deps_of(request)
     try:
         lines.change_state_by_staff(
-            session,
-            tenant.id,
-            line_id,
-            chosen,
-            at=deps.clock.now(),
-            actor=who.actor(client_ip(request)),
+            session, tenant.id, line_id, chosen, at=ctx.now, actor=who.actor(ctx.ip)
         )
     except AppError as exc:
-        session.rollback()
+        session.rollback()  # the page shows the line as it stays
         return _line_page(
             request,
             session,
@@ -171,7 +168,6 @@ def line_state(
             error=app_error_message(request, exc),
             status=STATUS[exc.kind],
         )
-    session.commit()
     return RedirectResponse(f"/{tenant.slug}/office/lines/{line_id}", status_code=303)
 
 
@@ -180,36 +176,32 @@ def jobs_page(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.JOBS)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    now = deps_of(request).clock.now()
-    return render(
-        request, "office_jobs.html", {"jobs": jobs.troubled(session, tenant.id, now), "now": now}
-    )
+    troubled = jobs.troubled(session, tenant.id, ctx.now)
+    return render(request, "office_jobs.html", {"jobs": troubled, "now": ctx.now})
 
 
 @router.post("/jobs/{job_id}/retry", dependencies=[Depends(csrf)])
 def job_retry(
-    request: Request,
     job_id: uuid.UUID,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.JOB_RETRY)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    deps = deps_of(request)
-    now = deps.clock.now()
-    job = jobs.retry(session, job_id, at=now, tenant_id=tenant.id)
+    job = jobs.retry(session, job_id, at=ctx.now, tenant_id=tenant.id)
     audit.record(
         session,
         tenant_id=tenant.id,
-        actor=who.actor(client_ip(request)),
+        actor=who.actor(ctx.ip),
         action="job.retried",
         subject_type="job",
         subject_id=str(job.id),
-        at=now,
+        at=ctx.now,
         details={"name": job.name},
     )
-    session.commit()
     return RedirectResponse(f"/{tenant.slug}/office/jobs", status_code=303)
 
 
@@ -271,21 +263,20 @@ def audit_page(
 
 @router.get("/audit.csv")
 def audit_export(
-    request: Request,
     form: _AuditFilter = Depends(),
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.AUDIT)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """Every matching event as CSV (oldest last), with its place in the chain and hashes."""
     query = form.search()
-    deps = deps_of(request)
-    now = deps.clock.now()
+    now = ctx.now
     events = audit.search(session, tenant.id, query, limit=None)
     audit.record(
         session,
         tenant_id=tenant.id,
-        actor=who.actor(client_ip(request)),
+        actor=who.actor(ctx.ip),
         action="audit.exported",
         subject_type="tenant",
         subject_id=str(tenant.id),
@@ -295,7 +286,6 @@ def audit_export(
             "filter": asdict(form),
         },
     )
-    session.commit()
     rows = [_row(e) for e in events]
 
     def lines_out() -> Iterator[str]:
@@ -355,21 +345,20 @@ def audit_verify(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.AUDIT)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     broken = audit.verify(session, tenant.id)
-    deps = deps_of(request)
     audit.record(
         session,
         tenant_id=tenant.id,
-        actor=who.actor(client_ip(request)),
+        actor=who.actor(ctx.ip),
         action="audit.verified",
         subject_type="tenant",
         subject_id=str(tenant.id),
-        at=deps.clock.now(),
+        at=ctx.now,
         details={"holds": broken is None, "seq": broken.seq if broken else None},
     )
-    session.commit()
     return render(
         request,
         "office_audit.html",
@@ -424,13 +413,14 @@ def policy_page(
 
 
 @router.post("/policy", dependencies=[Depends(csrf)])
-async def policy_save(
+def policy_save(
     request: Request,
+    form: FormData = FORM,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.POLICY_EDIT)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    form = await request.form()
     current = tenants.policy(tenant).model_dump()
     data: dict[str, Any] = {}
     for name, info in TenantPolicy.model_fields.items():
@@ -444,10 +434,6 @@ async def policy_save(
     parsed = parse(request, TenantPolicy, data)
     if isinstance(parsed, dict):
         return _policy_page(request, tenant, {**current, **data}, errors=parsed, status=422)
-    deps = deps_of(request)
-    changed = tenants.update_policy(
-        session, tenant, parsed, at=deps.clock.now(), actor=who.actor(client_ip(request))
-    )
-    session.commit()
-    flash = translate(request, N_("Saved: %(count)d changes."), count=len(changed))
+    changed = tenants.update_policy(session, tenant, parsed, at=ctx.now, actor=who.actor(ctx.ip))
+    flash = ctx.translate(N_("Saved: %(count)d changes."), count=len(changed))
     return _policy_page(request, tenant, parsed.model_dump(), flash=flash)

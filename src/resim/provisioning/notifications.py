@@ -1,28 +1,30 @@
 """handleDownloadProgressInfo from the SM-DP+: kept once, then applied to the profile.
 
-Point 3 (downloaded) links the device's EID to the line; point 4 (installed) ends the
-replacement and lifts the line's suspension; a failure at points 2 or 4 puts the profile in
-Error; point 5 (deleted on the device) retires it.
+Point 3 (downloaded) links the device's EID to the line; point 4 (installed) lifts the
+line's suspension; a failure at points 2 or 4 puts the profile in Error; point 5 (deleted on
+the device) retires it. What a notification means for the round whose code is this profile's
+is returned as a :class:`Reported`: the replacement's flow applies it to the application.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resim.audit import service as audit
-from resim.delivery import schedule as delivery
 from resim.errors import Invalid
 from resim.integrations.es2plus.protocol import EID, ICCID, NotificationPoint, Status
 from resim.line import service as lines
 from resim.line.models import DeviceState, ProfileState
-from resim.provisioning.models import ProfileNotification, Provisioning, Step
-from resim.replacement import service as replacements
-from resim.replacement.models import Application
-from resim.replacement.states import ApplicationState
+from resim.provisioning import service as provisioning
+from resim.provisioning.models import ProfileNotification
+
+Event = Literal["downloaded", "installed", "install_failed", "deleted"]
 
 
 @dataclass(frozen=True)
@@ -70,14 +72,27 @@ def parse(body: object) -> Notice:
     )
 
 
-def receive(session: Session, secret: bytes, notice: Notice, *, at: dt.datetime) -> str:
-    """Record and apply; a repeat of the same call is recorded once and applied once."""
+@dataclass(frozen=True)
+class Reported:
+    """What a notification did to the profile (``applied``), and what it means for the
+    round whose code is this profile's: its application (an opaque reference) and the event.
+    Both are None for a repeat, or when no finished round waits for this profile."""
+
+    applied: str
+    application_id: uuid.UUID | None = None
+    event: Event | None = None
+
+
+def receive(session: Session, notice: Notice, *, at: dt.datetime) -> Reported:
+    """Record and apply to the profile; a repeat of the same call is recorded once and
+    applied once."""
     seen = session.scalar(
         select(ProfileNotification).where(ProfileNotification.call_id == notice.call_id)
     )
     if seen is not None:
-        return seen.applied
-    applied = _apply(session, secret, notice, at)[:80]
+        return Reported(seen.applied)
+    reported = _apply(session, notice, at)
+    applied = reported.applied[:80]
     session.add(
         ProfileNotification(
             call_id=notice.call_id,
@@ -92,57 +107,45 @@ def receive(session: Session, secret: bytes, notice: Notice, *, at: dt.datetime)
         )
     )
     session.flush()
-    return applied
+    return Reported(applied, reported.application_id, reported.event)
 
 
-def _waiting_for(session: Session, iccid: str) -> Application | None:
-    """The application whose code is ready for this very profile (its latest round's)."""
-    prov = session.scalar(
-        select(Provisioning)
-        .where(Provisioning.new_iccid == iccid, Provisioning.step == Step.DONE)
-        .order_by(Provisioning.round.desc())
-        .limit(1)
-    )
-    if prov is None:
-        return None
-    app = replacements.lock_for_provisioning(session, prov.application_id)
-    return app if app is not None and app.state == ApplicationState.CODE_READY else None
+def _round_of(session: Session, iccid: str) -> uuid.UUID | None:
+    """The application of the latest finished round that made this very profile."""
+    prov = provisioning.done_with(session, iccid)
+    return prov.application_id if prov is not None else None
 
 
-def _apply(session: Session, secret: bytes, notice: Notice, at: dt.datetime) -> str:
+def _apply(session: Session, notice: Notice, at: dt.datetime) -> Reported:
     profile = lines.profile_anywhere(session, notice.iccid)
     if profile is None:
-        return "unknown iccid"
+        return Reported("unknown iccid")
     ok = notice.status in (Status.SUCCESS, Status.WARNING)
     point = notice.point
     line = lines.get_line(session, profile.tenant_id, profile.line_id)
+    event: Event | None = None
     if point == NotificationPoint.BPP_DOWNLOAD and ok:
         profile.state = ProfileState.DOWNLOADED
         if line.iccid == profile.iccid and notice.eid:
             line.eid = notice.eid
-        waiting = _waiting_for(session, profile.iccid)
-        if waiting is not None:
-            delivery.downloaded(session, waiting.id, at)
-            replacements.profile_progress(session, waiting, "downloaded", at)
+        event = "downloaded"
     elif point == NotificationPoint.BPP_INSTALLATION and ok:
         profile.state, profile.device_state = ProfileState.INSTALLED, DeviceState.ENABLED
         if line.iccid != profile.iccid:
             profile.updated_at = at
-            return "installed, not the line's profile"
+            return Reported("installed, not the line's profile")
         if notice.eid:
             line.eid = notice.eid
         lines.lift_suspension(session, line, at=at, actor=audit.SYSTEM)
-        app = _waiting_for(session, profile.iccid)
-        if app is not None:
-            replacements.installed(session, secret, app, at)
+        event = "installed"
     elif point in (NotificationPoint.CONFIRMATION_FAILURE, NotificationPoint.BPP_INSTALLATION):
         profile.state = ProfileState.ERROR
-        waiting = _waiting_for(session, profile.iccid)
-        if waiting is not None:
-            replacements.profile_progress(session, waiting, "install_failed", at)
+        event = "install_failed"
     elif point == NotificationPoint.DELETED and ok:
         profile.state, profile.device_state = ProfileState.UNAVAILABLE, DeviceState.DELETED
+        event = "deleted"
     else:
-        return f"recorded (point {point}, {notice.status})"
+        return Reported(f"recorded (point {point}, {notice.status})")
     profile.updated_at = at
-    return f"point {point} {notice.status}: profile {profile.state.value}"
+    applied = f"point {point} {notice.status}: profile {profile.state.value}"
+    return Reported(applied, _round_of(session, profile.iccid), event)

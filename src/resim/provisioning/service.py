@@ -1,4 +1,4 @@
-"""The provisioning workflow: from an approved application to "activation code ready".
+"""The provisioning workflow: a new profile for a line, ordered and put on the network.
 
 Each step is one job. A step reads the provisioning row, does its external calls, and in
 the same transaction records where it got to and enqueues the next step, so a crash at any
@@ -6,7 +6,12 @@ point leaves either the step to run again or the next one queued. Steps are idem
 state: ES2+ calls reuse the functionCallIdentifier written when the provisioning began (the
 SM-DP+ answers a retry as it answered the first call), and HLR steps look at the HLR before
 changing it. A step that fails for good turns the workflow to COMPENSATE, which undoes what
-was done (the old pairing back, cancelOrder) and fails the application with the reason.
+was done (the old pairing back, cancelOrder) and the round ends failed with the reason.
+
+Provisioning does not know what an application is: it provisions a line for a round
+(``application_id`` is an opaque reference) and reports back, as an :data:`Outcome`, whether
+the round is still going, done, or failed and why. The replacement's flow decides what that
+means for the application.
 """
 
 from __future__ import annotations
@@ -22,13 +27,12 @@ from sqlalchemy.orm import Session
 from resim.audit import service as audit
 from resim.camara import subscriptions as swap_events
 from resim.config import JobsSettings
-from resim.delivery import schedule as delivery
 from resim.errors import IntegrationError
 from resim.integrations.calls import CallRecord, Observer
-from resim.integrations.es2plus.client import Es2PlusClient, Es2PlusError
+from resim.integrations.es2plus.port import Es2Plus, Es2PlusError
 from resim.integrations.es2plus.protocol import FinalProfileStatus
 from resim.integrations.hlr.port import SubscriberDb
-from resim.jobs import service as jobs
+from resim.jobs.registry import JobType, Payload
 from resim.jobs.retry import backoff_seconds
 from resim.kit.activation_code import ActivationCode
 from resim.kit.clock import Clock
@@ -37,23 +41,72 @@ from resim.line import service as lines
 from resim.line.models import ProfileState
 from resim.provisioning import inventory
 from resim.provisioning.models import ExternalCall, Provisioning, Step
-from resim.replacement import service as replacements
-from resim.replacement.states import ApplicationState
 from resim.tenant import service as tenants
 
-START = replacements.PROVISION
-STEP = "provisioning.step"
+
+class StepRef(Payload):
+    provisioning_id: uuid.UUID
+    step: str  # the step this job is for: a job for a step already done is stale
+
+
+# One step of a provisioning; the next one, due at once, runs in the same claim.
+STEP = JobType("provisioning.step", StepRef, chain=True)
+
+
+@dataclass(frozen=True)
+class Order:
+    """What to provision: a new profile for a line, for one round of an application (an
+    opaque reference here)."""
+
+    tenant_id: uuid.UUID
+    application_id: uuid.UUID
+    round: int
+    line_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Ongoing:
+    """The round goes on (or the job was stale): nothing to report."""
+
+
+@dataclass(frozen=True)
+class Done:
+    """The new profile is ordered, confirmed and on the network: its code can be delivered."""
+
+    tenant_id: uuid.UUID
+    application_id: uuid.UUID
+    round: int
+    iccid: str
+    imsi: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The round failed for good and what it did is undone; ``reason`` is a stable code."""
+
+    tenant_id: uuid.UUID
+    application_id: uuid.UUID
+    reason: str
+    at: dt.datetime
+
+
+Outcome = Ongoing | Done | Failed
+ONGOING = Ongoing()
 
 
 @dataclass(frozen=True)
 class Ports:
-    smdp: Callable[[Observer], Es2PlusClient]
+    smdp: Callable[[Observer], Es2Plus]  # the SM-DP+ for one step, recording each call
     hlr: Callable[[Session, Observer], SubscriberDb]
     keyring: KeyRing
     clock: Clock
     jobs: JobsSettings
-    secret: bytes  # for the e-mails to the holder
+    secret: bytes  # derives the confirmation code; seals the flow's e-mails to the holder
     smdp_address: str  # put in the activation code when the SM-DP+ does not say its own
+    # Whoever runs a step hands its outcome here, in the step's transaction (the composition
+    # root wires the replacement's flow): provisioning itself never moves an application.
+    report: Callable[[Session, Outcome], None]
     public_url: str = ""  # where banks reach resim: the source of SIM swap events
 
 
@@ -65,36 +118,23 @@ class StepFailed(Exception):
         self.reason = reason
 
 
-def start(
-    session: Session, ports: Ports, app_id: uuid.UUID, round_: int = 1
-) -> Provisioning | None:
-    """Job: an approved application gets its provisioning, once per round. Round 1 follows
-    the approval; a later round follows a customer's request for a new code (the earlier
-    one expired unused, or failed to install), and starts from the line's current profile."""
+def start(session: Session, ports: Ports, order: Order) -> Provisioning | Failed:
+    """A round's provisioning, once: the first step queued. ``Failed("LINE_BUSY")`` when
+    another provisioning runs on the line. A later round starts from the line's current
+    profile (the caller decides when a round is due)."""
     at = ports.clock.now()
-    app = replacements.lock_for_provisioning(session, app_id)
-    expected = ApplicationState.APPROVED if round_ == 1 else ApplicationState.PROVISIONING
-    if app is None or app.state != expected:
-        return None
-    found = session.scalar(
-        select(Provisioning).where(
-            Provisioning.application_id == app.id, Provisioning.round == round_
-        )
-    )
+    found = of_round(session, order.application_id, order.round)
     if found is not None:
         return found  # this job ran before its completion was recorded
-    line = lines.get_line(session, app.tenant_id, app.line_id)
+    line = lines.get_line(session, order.tenant_id, order.line_id)
     busy = session.scalar(select(Provisioning).where(Provisioning.active_line_id == line.id))
-    if round_ == 1:
-        replacements.provisioning_started(session, app, at)
     if busy is not None:
-        replacements.provisioning_failed(session, ports.secret, app, "LINE_BUSY", at)
-        return None
-    policy = tenants.policy(tenants.by_id(session, app.tenant_id))
+        return Failed(order.tenant_id, order.application_id, "LINE_BUSY", at)
+    policy = tenants.policy(tenants.by_id(session, order.tenant_id))
     prov = Provisioning(
-        tenant_id=app.tenant_id,
-        application_id=app.id,
-        round=round_,
+        tenant_id=order.tenant_id,
+        application_id=order.application_id,
+        round=order.round,
         line_id=line.id,
         active_line_id=line.id,
         step=Step.ORDER,
@@ -115,25 +155,38 @@ def start(
     return prov
 
 
-def advance(session: Session, ports: Ports, prov_id: uuid.UUID, expected: str) -> None:
-    """Job: run the provisioning's current step."""
+def advance(session: Session, ports: Ports, prov_id: uuid.UUID, expected: str) -> Outcome:
+    """Job: run the provisioning's current step; say whether the round is done or failed."""
     prov = session.get(Provisioning, prov_id, with_for_update=True)
     if prov is None or prov.step != expected:
-        return  # a stale job: the step it was for is done
+        return ONGOING  # a stale job: the step it was for is done
     at = ports.clock.now()
     calls: list[CallRecord] = []
+    outcome: Outcome = ONGOING
     try:
         following = STEPS[Step(prov.step)](session, ports, prov, calls.append, at)
     except (IntegrationError, StepFailed) as exc:
-        _failed(session, ports, prov, exc, at)
+        outcome = _failed(session, ports, prov, exc, at)
     else:
         prov.step, prov.tries, prov.last_error = following, 0, None
         if following in (Step.DONE, Step.FAILED):
             prov.active_line_id, prov.finished_at = None, at
+            outcome = _done(prov, at) if following == Step.DONE else _failure(prov, at)
         else:
             _next(session, prov, at)
     finally:
         _record(session, prov, calls, at)
+    return outcome
+
+
+def _done(prov: Provisioning, at: dt.datetime) -> Done:
+    iccid, imsi = _new(prov)
+    return Done(prov.tenant_id, prov.application_id, prov.round, iccid, imsi, at)
+
+
+def _failure(prov: Provisioning, at: dt.datetime) -> Failed:
+    reason = prov.failure_reason or "PROVISIONING_FAILED"
+    return Failed(prov.tenant_id, prov.application_id, reason, at)
 
 
 def _record(session: Session, prov: Provisioning, calls: list[CallRecord], at: dt.datetime) -> None:
@@ -156,10 +209,9 @@ def _record(session: Session, prov: Provisioning, calls: list[CallRecord], at: d
 
 
 def _next(session: Session, prov: Provisioning, at: dt.datetime, delay: float = 0) -> None:
-    jobs.enqueue(
+    STEP.enqueue(
         session,
-        STEP,
-        {"provisioning_id": str(prov.id), "step": prov.step},
+        StepRef(provisioning_id=prov.id, step=prov.step),
         at=at,
         tenant_id=prov.tenant_id,
         run_after=at + dt.timedelta(seconds=delay),
@@ -168,7 +220,7 @@ def _next(session: Session, prov: Provisioning, at: dt.datetime, delay: float = 
 
 def _failed(
     session: Session, ports: Ports, prov: Provisioning, exc: Exception, at: dt.datetime
-) -> None:
+) -> Outcome:
     prov.tries += 1
     prov.last_error = (
         f"{exc.system}: {exc.detail}" if isinstance(exc, IntegrationError) else str(exc)
@@ -181,7 +233,7 @@ def _failed(
             prov.tries, base=ports.jobs.backoff_base_seconds, cap=ports.jobs.backoff_max_seconds
         )
         _next(session, prov, at, delay)
-        return
+        return ONGOING
     if compensating:  # the undo itself was refused: an agent must look
         prov.step, prov.active_line_id, prov.finished_at = Step.FAILED, None, at
         audit.record(
@@ -194,11 +246,11 @@ def _failed(
             at=at,
             details={"error": prov.last_error or ""},
         )
-        _fail_application(session, ports, prov, at)
-        return
+        return _failure(prov, at)
     prov.failure_reason = _reason(exc, prov.step)
     prov.step, prov.tries = Step.COMPENSATE, 0
     _next(session, prov, at)
+    return ONGOING
 
 
 def _reason(exc: Exception, step: str) -> str:
@@ -207,14 +259,6 @@ def _reason(exc: Exception, step: str) -> str:
     assert isinstance(exc, IntegrationError)
     system = "SMDP" if exc.system == "smdp" else "HLR"
     return f"{system}_{'UNAVAILABLE' if exc.transient else 'REFUSED'}"
-
-
-def _fail_application(session: Session, ports: Ports, prov: Provisioning, at: dt.datetime) -> None:
-    app = replacements.lock_for_provisioning(session, prov.application_id)
-    if app is not None and app.state == ApplicationState.PROVISIONING:
-        replacements.provisioning_failed(
-            session, ports.secret, app, prov.failure_reason or "PROVISIONING_FAILED", at
-        )
 
 
 # The steps: each returns the step that follows.
@@ -234,10 +278,9 @@ def _order(
     session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
 ) -> Step:
     if prov.new_iccid is None:
-        with ports.smdp(see) as smdp:
-            prov.new_iccid = smdp.download_order(
-                prov.download_call_id, profile_type=prov.profile_type
-            )
+        prov.new_iccid = ports.smdp(see).download_order(
+            prov.download_call_id, profile_type=prov.profile_type
+        )
     stocked = inventory.take(session, ports.keyring, prov.new_iccid, at)
     if stocked is None:
         raise StepFailed("PROFILE_NOT_IN_STOCK")
@@ -254,10 +297,9 @@ def _confirm(
     confirmation = (
         _confirmation_code(ports.secret, prov.confirm_call_id) if policy.confirmation_code else None
     )
-    with ports.smdp(see) as smdp:
-        confirmed = smdp.confirm_order(
-            prov.confirm_call_id, iccid=iccid, release_flag=True, confirmation_code=confirmation
-        )
+    confirmed = ports.smdp(see).confirm_order(
+        prov.confirm_call_id, iccid=iccid, release_flag=True, confirmation_code=confirmation
+    )
     prov.smdp_address = confirmed.smdp_address or ports.smdp_address
     code = ActivationCode(prov.smdp_address, confirmed.matching_id, None, confirmation is not None)
     prov.code_key_id, prov.activation_code = ports.keyring.encrypt(code.lpa.encode(), prov.id.bytes)
@@ -327,10 +369,6 @@ def _finish(
     swap_events.on_sim_change(
         session, prov.tenant_id, prov.line_id, at, swap_events.source(ports.public_url)
     )
-    app = replacements.lock_for_provisioning(session, prov.application_id)
-    if app is not None and app.state == ApplicationState.PROVISIONING:
-        replacements.code_ready(session, ports.secret, app, at)
-        delivery.code_ready(session, prov.tenant_id, prov.application_id, at)
     return Step.DONE
 
 
@@ -338,7 +376,7 @@ def _compensate(
     session: Session, ports: Ports, prov: Provisioning, see: Observer, at: dt.datetime
 ) -> Step:
     """Undo in reverse: the number back on the old IMSI, the new subscriber gone, the order
-    cancelled on the SM-DP+ (its profile Available again), the application failed."""
+    cancelled on the SM-DP+ (its profile Available again); the round ends failed."""
     if prov.new_imsi is not None:
         hlr = ports.hlr(session, see)
         old = hlr.get(prov.old_imsi)
@@ -356,12 +394,11 @@ def _compensate(
         hlr.delete(prov.new_imsi)
     if prov.new_iccid is not None:
         try:
-            with ports.smdp(see) as smdp:
-                smdp.cancel_order(
-                    prov.cancel_call_id,
-                    iccid=prov.new_iccid,
-                    final_status=FinalProfileStatus.AVAILABLE,
-                )
+            ports.smdp(see).cancel_order(
+                prov.cancel_call_id,
+                iccid=prov.new_iccid,
+                final_status=FinalProfileStatus.AVAILABLE,
+            )
             inventory.put_back(session, prov.new_iccid)
         except Es2PlusError as exc:
             if exc.transient:
@@ -369,7 +406,6 @@ def _compensate(
             # Not cancellable (already cancelled, or downloaded): the profile stays used.
         lines.drop_profile(session, prov.tenant_id, prov.new_iccid)
         prov.activation_code = prov.code_key_id = None
-    _fail_application(session, ports, prov, at)
     return Step.FAILED
 
 
@@ -388,6 +424,24 @@ def for_application(session: Session, app_id: uuid.UUID) -> Provisioning | None:
     """The application's latest round."""
     stmt = select(Provisioning).where(Provisioning.application_id == app_id)
     return session.scalar(stmt.order_by(Provisioning.round.desc()).limit(1))
+
+
+def of_round(session: Session, app_id: uuid.UUID, round_: int) -> Provisioning | None:
+    return session.scalar(
+        select(Provisioning).where(
+            Provisioning.application_id == app_id, Provisioning.round == round_
+        )
+    )
+
+
+def done_with(session: Session, iccid: str) -> Provisioning | None:
+    """The latest finished round whose new profile is this one."""
+    return session.scalar(
+        select(Provisioning)
+        .where(Provisioning.new_iccid == iccid, Provisioning.step == Step.DONE)
+        .order_by(Provisioning.round.desc())
+        .limit(1)
+    )
 
 
 def activation_code(keyring: KeyRing, prov: Provisioning) -> ActivationCode | None:
@@ -420,12 +474,11 @@ def release(session: Session, ports: Ports, prov: Provisioning, at: dt.datetime)
         return False
     calls: list[CallRecord] = []
     try:
-        with ports.smdp(calls.append) as smdp:
-            smdp.cancel_order(
-                prov.cancel_call_id,
-                iccid=prov.new_iccid,
-                final_status=FinalProfileStatus.UNAVAILABLE,
-            )
+        ports.smdp(calls.append).cancel_order(
+            prov.cancel_call_id,
+            iccid=prov.new_iccid,
+            final_status=FinalProfileStatus.UNAVAILABLE,
+        )
     except Es2PlusError as exc:
         if exc.transient:
             raise

@@ -1,24 +1,22 @@
-"""Jobs of the provisioning workflow."""
+"""Jobs of the provisioning workflow: one step at a time, its outcome reported to whoever
+wired the ports (the replacement's flow)."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from resim.jobs.worker import Handler
 from resim.provisioning import service
-from resim.provisioning.service import Ports
+from resim.provisioning.service import Ports, StepRef
 
 
-def handlers(ports: Ports) -> dict[str, Handler]:
-    def start(session: Session, payload: dict[str, Any]) -> None:
-        service.start(
-            session, ports, uuid.UUID(payload["application_id"]), int(payload.get("round", 1))
-        )
+class Env(Protocol):
+    @property
+    def provisioning(self) -> Ports: ...
 
-    def step(session: Session, payload: dict[str, Any]) -> None:
-        service.advance(session, ports, uuid.UUID(payload["provisioning_id"]), payload["step"])
 
-    return {service.START: start, service.STEP: step}
+@service.STEP.handler
+def step(env: Env, session: Session, ref: StepRef) -> None:
+    ports = env.provisioning
+    ports.report(session, service.advance(session, ports, ref.provisioning_id, ref.step))

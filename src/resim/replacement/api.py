@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from resim.auth.guards import api_customer, customer_actor
 from resim.auth.service import Principal
-from resim.errors import Unauthenticated
 from resim.kit.telecom import InvalidIdentifier, Msisdn
-from resim.replacement import service
+from resim.replacement import contacts, draft, flow, queries, submission
 from resim.replacement.edge import attach_upload
 from resim.replacement.models import Application
 from resim.replacement.risk import REASONS
@@ -29,15 +28,15 @@ from resim.replacement.schemas import (
 )
 from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of, language, translate
-from resim.web.security import api_customer, current_tenant, customer_actor
+from resim.web.security import current_tenant
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["applications"])
 OUT = {"response_model": ApplicationOut, "response_model_by_alias": True}
 
 
 def to_out(request: Request, session: Session, app: Application) -> ApplicationOut:
-    line = service.line_of(session, app)
-    failure = service.failure_of(session, app)
+    line = queries.line_of(session, app)
+    failure = queries.failure_of(session, app)
     return ApplicationOut(
         id=app.id,
         msisdn=line.msisdn,
@@ -73,7 +72,7 @@ def to_out(request: Request, session: Session, app: Application) -> ApplicationO
         else None,
         timeline=[
             EventOut(state=e.state, at=e.at, actor=e.actor, profile=e.details.get("profile"))
-            for e in service.timeline(session, app)
+            for e in queries.timeline_of(session, app)
         ],
     )
 
@@ -93,7 +92,7 @@ def start(
     session: Session = DB,
 ) -> ApplicationOut:
     """Open a draft for one of your lines. One open application per line."""
-    app = service.start(
+    app = draft.start(
         session,
         who.tenant_id,
         who.customer_id,
@@ -113,7 +112,7 @@ def get(
     who: Principal = Depends(api_customer),
     session: Session = DB,
 ) -> ApplicationOut:
-    return to_out(request, session, service.get(session, who.tenant_id, who.customer_id, app_id))
+    return to_out(request, session, queries.get(session, who.tenant_id, who.customer_id, app_id))
 
 
 @router.patch("/applications/{app_id}", **OUT)  # type: ignore[arg-type]
@@ -126,8 +125,8 @@ def update(
     session: Session = DB,
 ) -> ApplicationOut:
     """Save evidence in the draft; each field is checked as it is given."""
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    service.update(session, tenant, app, body, at=deps_of(request).clock.now())
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    draft.update(session, tenant, app, body, at=deps_of(request).clock.now())
     session.commit()
     return to_out(request, session, app)
 
@@ -144,8 +143,8 @@ def send_code(
     """Send a code to the contact e-mail (`email`) or the alternative phone (`sms`)."""
     _channel(channel)
     deps = deps_of(request)
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    service.send_verification(
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    contacts.send_verification(
         session,
         deps.settings,
         tenant,
@@ -169,8 +168,8 @@ def confirm_code(
 ) -> ApplicationOut:
     _channel(channel)
     deps = deps_of(request)
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    error = service.confirm_verification(
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    error = contacts.confirm_verification(
         session, deps.settings, app, channel, body.code.strip(), at=deps.clock.now()
     )
     session.commit()  # a wrong code is counted
@@ -209,7 +208,7 @@ def _attach(
     kind: str,
     data: bytes,
 ) -> dict[str, object]:
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     read = attach_upload(request, session, tenant, who, app, kind, data)
     session.commit()
     return {"kind": kind, "mrzFromImage": read, "mrzGiven": app.mrz is not None}
@@ -224,8 +223,8 @@ def quote(
     session: Session = DB,
 ) -> QuoteOut:
     """The fee the customer will pay, before submitting."""
-    app = service.get(session, who.tenant_id, who.customer_id, app_id)
-    found = service.fee_quote(session, tenant, app, deps_of(request).clock.now())
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id)
+    found = draft.fee_quote(session, tenant, app, deps_of(request).clock.now())
     return QuoteOut(
         amount_cents=found.amount_cents,
         charge_to=found.charge_to,
@@ -244,8 +243,8 @@ def submit(
 ) -> ApplicationOut:
     """Run every check; on success the AGCOM confirmation window opens."""
     deps = deps_of(request)
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    service.submit(
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    submission.submit(
         session,
         deps.settings,
         tenant,
@@ -266,10 +265,8 @@ def withdraw(
     who: Principal = Depends(api_customer),
     session: Session = DB,
 ) -> ApplicationOut:
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    service.withdraw(
-        session, app, at=deps_of(request).clock.now(), actor=customer_actor(request, who)
-    )
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    flow.withdraw(session, app, at=deps_of(request).clock.now(), actor=customer_actor(request, who))
     session.commit()
     return to_out(request, session, app)
 
@@ -283,7 +280,7 @@ def object_to(
 ) -> Response:
     """The holder stops a SIM change with the token from the SMS or e-mail link."""
     deps = deps_of(request)
-    service.object_to(
+    flow.object_to(
         session, deps.settings, tenant, objection, at=deps.clock.now(), ip=client_ip(request)
     )
     session.commit()
@@ -294,24 +291,19 @@ def object_to(
 @router.post("/sms/inbound", response_class=PlainTextResponse, operation_id="sms_reply_post")
 def sms_reply(
     request: Request,
-    token: str = "",
-    sender: str = Query("", alias="from"),
-    text: str = "",
     tenant: Tenant = Depends(current_tenant),
     session: Session = DB,
 ) -> str:
-    """Replies to the confirmation SMS, from the SMS gateway (Kannel's sms-service get-url,
-    e.g. ``.../sms/inbound?token=...&from=%p&text=%a``). ``NO`` or ``STOP`` objects."""
+    """Replies to the confirmation SMS, as the SMS gateway forwards them. ``NO`` or ``STOP``
+    objects."""
     deps = deps_of(request)
-    expected = deps.settings.sms.inbound_token.get_secret_value()
-    if not hmac.compare_digest(token.encode(), expected.encode()):
-        raise Unauthenticated("BAD_GATEWAY_TOKEN", "Please sign in.")
+    reply = deps.sms.inbound(request.query_params)
     try:
-        number = str(Msisdn(sender))
+        number = str(Msisdn(reply.sender))
     except InvalidIdentifier:
         return ""
-    stopped = service.reply_by_sms(
-        session, deps.settings, tenant, number, text, at=deps.clock.now()
+    stopped = flow.reply_by_sms(
+        session, deps.settings, tenant, number, reply.text, at=deps.clock.now()
     )
     session.commit()
     return "stopped" if stopped else ""

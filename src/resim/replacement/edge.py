@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from resim.auth.guards import customer_actor
 from resim.auth.service import Principal
 from resim.deps import keyring
-from resim.replacement import service
+from resim.replacement import draft
 from resim.replacement.models import Application
 from resim.tenant.models import Tenant
 from resim.web.context import deps_of
-from resim.web.security import customer_actor
 
 
 def attach_upload(
@@ -23,9 +23,9 @@ def attach_upload(
     kind: str,
     data: bytes,
 ) -> bool:
-    """Keep an upload with the configured keys, size limit and OCR (``service.attach``)."""
+    """Keep an upload with the configured keys, size limit and OCR (``draft.attach``)."""
     deps = deps_of(request)
-    return service.attach(
+    return draft.attach(
         session,
         keyring=keyring(deps),
         folder=deps.settings.documents.folder,

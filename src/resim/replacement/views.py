@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from resim.auth.guards import customer_actor, page_customer
 from resim.auth.service import Principal
 from resim.billing import service as billing
-from resim.delivery import service as delivery
 from resim.errors import AppError, NotFound
 from resim.identity import service as identity
 from resim.line import service as lines
-from resim.replacement import service
+from resim.replacement import contacts, draft, flow, handover, queries, submission
 from resim.replacement.edge import attach_upload
 from resim.replacement.models import Application
 from resim.replacement.risk import REASONS
@@ -28,7 +28,7 @@ from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of, language
 from resim.web.errors import STATUS, app_error_message
 from resim.web.forms import parse
-from resim.web.security import csrf, current_tenant, customer_actor, page_customer
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)
@@ -46,28 +46,28 @@ def _page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    line = service.line_of(session, app)
+    line = queries.line_of(session, app)
     now = deps_of(request).clock.now()
     quote = None
     if app.state == ApplicationState.DRAFT:
-        quote = service.fee_quote(session, tenant, app, deps_of(request).clock.now())
+        quote = draft.fee_quote(session, tenant, app, deps_of(request).clock.now())
     return render(
         request,
         "application.html",
         {
             "app": app,
             "line": line,
-            "events": service.timeline(session, app),
-            "failure": service.failure_of(session, app),
+            "events": queries.timeline_of(session, app),
+            "failure": queries.failure_of(session, app),
             "quote": quote,
             "errors": errors or {},
             "needs_declaration": Reason(app.reason) in NEEDS_DECLARATION,
             "documents": tenants.policy(tenant).accepted_documents,
             "reasons": REASONS,
             "uploads": identity.documents_of(session, app.tenant_id, app.id),
-            "plan_choice": service.plan_choice(session, app, deps_of(request).clock.now()),
+            "plan_choice": draft.plan_choice(session, app, deps_of(request).clock.now()),
             "loss_evidence": tenants.policy(tenant).accepted_loss_evidence,
-            "delivery": delivery.status(session, app, now),
+            "delivery": handover.status(session, app, now),
             "charge": billing.charge_of(session, app.id),
             "note": request.query_params.get("note"),
         },
@@ -91,7 +91,7 @@ def start_page(
         who.customer_id,
         NewApplication(msisdn=msisdn, reason=Reason.LOST).msisdn,
     )
-    existing = service.open_application(session, who.tenant_id, view.line.id)
+    existing = queries.open_application(session, who.tenant_id, view.line.id)
     if existing is not None:
         return RedirectResponse(f"/{tenant.slug}/applications/{existing.id}", status_code=303)
     return render(
@@ -125,7 +125,7 @@ def start(
             422,
         )
     try:
-        app = service.start(
+        app = draft.start(
             session,
             who.tenant_id,
             who.customer_id,
@@ -155,7 +155,7 @@ def application_page(
     if who is None:
         return _signin(tenant)
     return _page(
-        request, session, tenant, service.get(session, who.tenant_id, who.customer_id, app_id)
+        request, session, tenant, queries.get(session, who.tenant_id, who.customer_id, app_id)
     )
 
 
@@ -167,13 +167,13 @@ def _save(
     app_id: uuid.UUID,
     data: dict[str, Any],
 ) -> Response:
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     parsed = parse(request, DraftUpdate, data)
     if isinstance(parsed, dict):
         session.rollback()
         return _page(request, session, tenant, app, parsed, 422)
     try:
-        service.update(session, tenant, app, parsed, at=deps_of(request).clock.now())
+        draft.update(session, tenant, app, parsed, at=deps_of(request).clock.now())
     except AppError as exc:
         return _error(request, session, tenant, who, app_id, exc)
     session.commit()
@@ -189,7 +189,7 @@ def _error(
     exc: AppError,
 ) -> Response:
     session.rollback()
-    app = service.get(session, who.tenant_id, who.customer_id, app_id)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id)
     key = exc.field or "form"
     return _page(
         request, session, tenant, app, {key: app_error_message(request, exc)}, STATUS[exc.kind]
@@ -254,7 +254,7 @@ def _upload(
     kind: str,
     data: bytes,
 ) -> Response:
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
         attach_upload(request, session, tenant, who, app, kind, data)
     except AppError as exc:
@@ -279,7 +279,7 @@ def demo_sample(
     if who is None:
         return _signin(tenant)
     from resim.customer import service as customers
-    from resim.demo.documents import sample_passport
+    from resim.identity.specimen import sample_passport
 
     holder = customers.get(session, who.tenant_id, who.customer_id)
     fields, image = sample_passport(
@@ -289,12 +289,10 @@ def demo_sample(
         holder.sex,
         deps.clock.now().date(),
     )
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
         fields["codice_fiscale"] = holder.codice_fiscale  # what the holder knows by heart
-        service.update(
-            session, tenant, app, DraftUpdate.model_validate(fields), at=deps.clock.now()
-        )
+        draft.update(session, tenant, app, DraftUpdate.model_validate(fields), at=deps.clock.now())
         attach_upload(request, session, tenant, who, app, "identity", image)
     except AppError as exc:
         return _error(request, session, tenant, who, app_id, exc)
@@ -372,10 +370,10 @@ def code(
 
         raise NotFound("NOT_FOUND", "Not found")
     deps = deps_of(request)
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
         if not code.strip():
-            service.send_verification(
+            contacts.send_verification(
                 session,
                 deps.settings,
                 tenant,
@@ -385,7 +383,7 @@ def code(
                 at=deps.clock.now(),
             )
         else:
-            error = service.confirm_verification(
+            error = contacts.confirm_verification(
                 session, deps.settings, app, channel, code.strip(), at=deps.clock.now()
             )
             session.commit()
@@ -409,9 +407,9 @@ def submit(
     if who is None:
         return _signin(tenant)
     deps = deps_of(request)
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
-        service.submit(
+        submission.submit(
             session,
             deps.settings,
             tenant,
@@ -425,7 +423,7 @@ def submit(
         failed = getattr(exc, "checks", None)
         if failed:
             session.rollback()
-            app = service.get(session, who.tenant_id, who.customer_id, app_id)
+            app = queries.get(session, who.tenant_id, who.customer_id, app_id)
             errors = {
                 c.code: app_error_message(request, AppError(c.code, c.message))
                 for c in failed
@@ -449,9 +447,9 @@ def withdraw(
 ) -> Response:
     if who is None:
         return _signin(tenant)
-    app = service.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
-        service.withdraw(
+        flow.withdraw(
             session,
             app,
             at=deps_of(request).clock.now(),
@@ -479,7 +477,7 @@ def object_to(
 ) -> Response:
     deps = deps_of(request)
     try:
-        service.object_to(
+        flow.object_to(
             session, deps.settings, tenant, objection, at=deps.clock.now(), ip=client_ip(request)
         )
     except AppError as exc:

@@ -2,8 +2,8 @@
 agents do not work on one application, and decisions with the four-eyes rule.
 
 An application routed ``four_eyes`` (high risk) needs two approvals by two different people,
-the second by a supervisor; any rejection ends it. Nothing here changes an application's state
-directly: the replacement service does, on the reviewers' word.
+the second by a supervisor; any rejection ends it. Nothing here changes an application's state:
+the reviewers' verdict is reported to the replacement's flow, which moves it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from resim.agent.service import AgentPrincipal
 from resim.audit import service as audit
 from resim.config import Settings
 from resim.errors import Conflict, Forbidden, Invalid
-from resim.replacement import service as replacements
+from resim.replacement import flow, queries
 from resim.replacement.models import Application
 from resim.replacement.states import ApplicationState
 from resim.review.models import ReviewClaim, ReviewDecision
@@ -70,7 +70,7 @@ def queue(
         for c in session.scalars(select(ReviewClaim).where(ReviewClaim.tenant_id == tenant_id))
     }
     items = []
-    for app in replacements.waiting_for_review(session, tenant_id):
+    for app in queries.waiting_for_review(session, tenant_id):
         since = _since(app)
         item = QueueItem(app, since, since + sla, since + sla <= now)
         item.approvals = [names.get(str(a), "?") for a in decided.get(app.id, [])]
@@ -122,7 +122,7 @@ def claim_of(
 
 
 def _open(session: Session, who: AgentPrincipal, app_id: uuid.UUID) -> Application:
-    app = replacements.for_review(session, who.tenant_id, app_id, lock=True)
+    app = queries.for_review(session, who.tenant_id, app_id, lock=True)
     if app.state != ApplicationState.IN_REVIEW:
         raise Conflict("NOT_IN_REVIEW", "This application is not waiting for review any more.")
     return app
@@ -185,7 +185,7 @@ def release(
     session: Session, who: AgentPrincipal, app_id: uuid.UUID, *, at: dt.datetime, ip: str
 ) -> None:
     agents.require(who, Action.DECIDE)
-    app = replacements.for_review(session, who.tenant_id, app_id)
+    app = queries.for_review(session, who.tenant_id, app_id)
     current = claim_of(session, who.tenant_id, app.id, at)
     if current is not None and current.agent_id == who.agent_id:
         session.delete(current)
@@ -249,9 +249,7 @@ def approve(
     count = len(before) + 1
     _audit(session, who, app, "review.approved", at, ip, approval=count, of=needed, note=note)
     if count >= needed:
-        replacements.approve_reviewed(
-            session, settings.secret_bytes, app, at=at, actor=who.actor(ip)
-        )
+        flow.approved_by_review(session, settings.secret_bytes, app, at=at, actor=who.actor(ip))
         return True
     return False
 
@@ -269,7 +267,7 @@ def reject(
 ) -> None:
     agents.require(who, Action.DECIDE)
     note = _note(note)
-    if reason not in replacements.REJECTIONS:
+    if reason not in queries.REJECTIONS:
         raise Invalid("REASON_UNKNOWN", "Choose one of the offered values.", field="reason")
     app = _open(session, who, app_id)
     held = _held(session, who, app, at)
@@ -289,9 +287,7 @@ def reject(
     session.delete(held)
     session.flush()
     _audit(session, who, app, "review.rejected", at, ip, reason=reason, note=note)
-    replacements.reject_reviewed(
-        session, settings.secret_bytes, app, reason, at=at, actor=who.actor(ip)
-    )
+    flow.rejected_by_review(session, settings.secret_bytes, app, reason, at=at, actor=who.actor(ip))
 
 
 def _audit(

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from resim.agent import service as agents
+from resim.agent.guards import office
 from resim.agent.roles import Action
 from resim.agent.service import AgentPrincipal
 from resim.customer import service as customers
@@ -16,13 +17,13 @@ from resim.deps import keyring
 from resim.errors import AppError, NotFound
 from resim.identity import service as identity
 from resim.line import service as lines
-from resim.replacement import service as replacements
+from resim.replacement import queries
 from resim.replacement.risk import REASONS
 from resim.review import service
 from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of
 from resim.web.errors import STATUS, app_error_message
-from resim.web.security import csrf, current_tenant, office
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}/office", include_in_schema=False)
@@ -69,7 +70,7 @@ def _review_page(
     status: int = 200,
 ) -> Response:
     now = deps_of(request).clock.now()
-    app = replacements.for_review(session, tenant.id, app_id)
+    app = queries.for_review(session, tenant.id, app_id)
     holder = customers.get(session, tenant.id, app.customer_id)
     line = lines.get_line(session, tenant.id, app.line_id)
     decided = service.decisions(session, tenant.id, app.id)
@@ -82,12 +83,12 @@ def _review_page(
             "app": app,
             "holder": holder,
             "line": line,
-            "events": replacements.timeline(session, app),
+            "events": queries.timeline_of(session, app),
             "documents": identity.documents_of(session, tenant.id, app.id)
             if who.can(Action.DOCUMENTS)
             else [],
             "past": [
-                a for a in replacements.of_customer(session, tenant.id, holder.id) if a.id != app.id
+                a for a in queries.of_customer(session, tenant.id, holder.id) if a.id != app.id
             ],
             "line_events": lines.history(session, tenant.id, line.id, 50),
             "decisions": decided,
@@ -96,8 +97,8 @@ def _review_page(
             "claimed_by": names.get(str(claim.agent_id)) if claim else None,
             "mine": claim is not None and claim.agent_id == who.agent_id,
             "reasons": REASONS,
-            "rejections": replacements.REJECTIONS,
-            "failure": replacements.failure_of(session, app),
+            "rejections": queries.REJECTIONS,
+            "failure": queries.failure_of(session, app),
             "approvals": sum(1 for d in decided if d.decision == "approve"),
             "needed": 2 if app.route == "four_eyes" else 1,
             "error": error,
@@ -128,7 +129,7 @@ def _decide(
 ) -> Response:
     deps = deps_of(request)
     now, ip = deps.clock.now(), client_ip(request)
-    replacements.for_review(session, tenant.id, app_id)  # another tenant's: 404
+    queries.for_review(session, tenant.id, app_id)  # another tenant's: 404
     try:
         if step == "claim":
             service.claim(session, deps.settings, who, app_id, at=now, ip=ip)
@@ -224,7 +225,7 @@ def document(
     session: Session = DB,
 ) -> Response:
     """The decrypted document, for display only: audited, never cached."""
-    app = replacements.for_review(session, tenant.id, app_id)
+    app = queries.for_review(session, tenant.id, app_id)
     if document_id not in {d.id for d in identity.documents_of(session, tenant.id, app.id)}:
         raise NotFound("DOCUMENT_NOT_FOUND", "This document does not exist.")
     deps = deps_of(request)

@@ -1,15 +1,19 @@
-"""Per-request plumbing shared by routes: deps, the unit of work, language, client IP."""
+"""Per-request plumbing shared by routes: the request context (deps, settings, clock and
+the request's instant, language, client IP), the unit of work's session, cookies' names."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Iterator
+from dataclasses import dataclass
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
+from resim.config import Settings
 from resim.deps import Deps
 from resim.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for, negotiate
+from resim.kit.clock import Clock
+from resim.web.unit_of_work import DB as DB  # the routes' one import of their session
 
 LANG_COOKIE = "resim_lang"
 SESSION_COOKIE = "resim_session"
@@ -25,16 +29,6 @@ _LOCAL_PATH = re.compile(r"^/[A-Za-z0-9/_\-.?=&%]*$")
 def deps_of(request: Request) -> Deps:
     deps: Deps = request.app.state.deps
     return deps
-
-
-def db(request: Request) -> Iterator[Session]:
-    """The request's unit of work: the route commits; anything else is rolled back."""
-    session = deps_of(request).sessions()
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
 
 
 def language(request: Request) -> str:
@@ -79,6 +73,42 @@ def safe_next(value: str | None, default: str = "/") -> str:
     return default
 
 
-# The session closes as soon as the route returns, before the answer is streamed: nothing
-# holds a database lock while middleware (Idempotency-Key) writes afterwards.
-DB = Depends(db, scope="function")
+@dataclass(frozen=True)
+class Context:
+    """What a route knows about its request, gathered by one dependency (:data:`CTX`):
+    the process's ports and settings, the request's one instant, who is calling from where.
+    The tenant and the signed-in principal stay their own typed dependencies
+    (``resim.web.security``), since which principal a route wants differs by route."""
+
+    request: Request
+    deps: Deps
+    now: dt.datetime
+
+    @property
+    def settings(self) -> Settings:
+        return self.deps.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.deps.clock
+
+    @property
+    def ip(self) -> str:
+        return client_ip(self.request)
+
+    @property
+    def language(self) -> str:
+        """Read when asked: the tenant's default language is known once its guard ran."""
+        return language(self.request)
+
+    def translate(self, message: str, **params: object) -> str:
+        return translate(self.request, message, **params)
+
+
+async def request_context(request: Request) -> Context:
+    """Async only to skip the thread hop: it reads the clock and nothing else."""
+    deps = deps_of(request)
+    return Context(request, deps, deps.clock.now())
+
+
+CTX = Depends(request_context)

@@ -7,6 +7,8 @@ An unexpected failure is a 500 with a correlation id, logged once without person
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +18,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from resim.camara import api as camara
 from resim.errors import AppError, ErrorKind, Invalid, Unauthenticated
 from resim.i18n import N_
 from resim.kit.telecom import InvalidIdentifier
@@ -32,7 +33,6 @@ STATUS: dict[ErrorKind, int] = {
     ErrorKind.FORBIDDEN: 403,
     ErrorKind.UNAUTHENTICATED: 401,
     ErrorKind.RATE_LIMITED: 429,
-    ErrorKind.UNAVAILABLE: 503,
 }
 
 TITLES: dict[int, str] = {
@@ -77,10 +77,30 @@ class OfficeSignIn(Unauthenticated):
     form, which brings it back."""
 
 
+@dataclass(frozen=True)
+class ErrorShape:
+    """An API under ``prefix`` whose errors have a body of their own, not RFC 9457's (CAMARA's
+    ``{status, code, message}``): it renders Pydantic's complaints and Starlette's refusals."""
+
+    prefix: str
+    validation: Callable[[Request, list[dict[str, Any]]], Response]
+    http: Callable[[Request, int, str], Response]
+
+
+def add_shape(app: FastAPI, shape: ErrorShape) -> None:
+    """Errors under ``shape.prefix`` take its shape; the feature that owns the API says so."""
+    app.state.error_shapes = (*getattr(app.state, "error_shapes", ()), shape)
+
+
+def shape_of(request: Request) -> ErrorShape | None:
+    shapes: tuple[ErrorShape, ...] = getattr(request.app.state, "error_shapes", ())
+    return next((s for s in shapes if request.url.path.startswith(s.prefix + "/")), None)
+
+
 def is_api(request: Request) -> bool:
-    """JSON for machines: resim's API, the ES2+ endpoint the SM-DP+ calls, and the CAMARA
-    API (whose errors have their own shape: see :mod:`resim.camara.api`)."""
-    return request.url.path.startswith(("/api/", "/gsma/", camara.PREFIX + "/"))
+    """JSON for machines: resim's API, the ES2+ endpoint the SM-DP+ calls, and an API with an
+    error shape of its own (CAMARA's)."""
+    return request.url.path.startswith(("/api/", "/gsma/")) or shape_of(request) is not None
 
 
 def problem(
@@ -187,8 +207,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        if camara.is_camara(request):
-            return camara.validation_error(request, list(exc.errors()))
+        shape = shape_of(request)
+        if shape is not None:
+            return shape.validation(request, list(exc.errors()))
         errors = validation_errors(request, exc)
         detail = translate(request, "Some fields are not valid.")
         if is_api(request):
@@ -200,8 +221,9 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         status = exc.status_code
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, f"HTTP_{status}")
-        if camara.is_camara(request):
-            return camara.http_error(request, status, str(TITLES.get(status, "Error")))
+        shape = shape_of(request)
+        if shape is not None:
+            return shape.http(request, status, str(TITLES.get(status, "Error")))
         detail = translate(request, TITLES.get(status, N_("Error")))
         if is_api(request):
             return problem(request, status, code, detail)

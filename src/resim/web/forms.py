@@ -1,11 +1,13 @@
-"""Validate a submitted form with a pydantic model; errors come back translated by field."""
+"""Read a request's form or body for a plain ``def`` route; validate a submitted form with a
+pydantic model (errors come back translated by field)."""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
 
 from resim.i18n import N_
 from resim.web.context import translate
@@ -31,3 +33,17 @@ def parse(request: Request, model: type[M], data: dict[str, object]) -> M | dict
                 message = FIELD_MESSAGES.get(error["type"], N_("This value is not valid."))
             errors.setdefault(field, translate(request, message))
         return errors
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+async def _body(request: Request) -> bytes:
+    return await request.body()
+
+
+# Read on the event loop, where waiting for the client costs no thread, so that the route
+# itself can be a plain ``def`` (run in the thread pool, where its database work belongs).
+FORM = Depends(_form)
+BODY = Depends(_body)

@@ -1,23 +1,20 @@
-"""Route guards: the tenant of the path, the signed-in customer, CSRF on forms."""
+"""Route guards every feature shares: the tenant of the path, a bearer token, CSRF on forms.
+
+Who is signed in is the auth feature's (:mod:`resim.auth.guards`) and the back office's
+(:mod:`resim.agent.guards`) to say: the web layer imports no feature that has routes."""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.orm import Session
 
-from resim.agent import service as agents
-from resim.agent.roles import Action
-from resim.audit.service import Actor
-from resim.auth import service as auth
-from resim.errors import Forbidden, Unauthenticated
+from resim.errors import Forbidden
 from resim.tenant import service as tenants
 from resim.tenant.models import Tenant
-from resim.web.context import CSRF_COOKIE, DB, OFFICE_COOKIE, SESSION_COOKIE, client_ip, deps_of
-from resim.web.errors import OfficeSignIn
+from resim.web.context import CSRF_COOKIE, DB
 
 
 @dataclass(frozen=True)
@@ -41,37 +38,6 @@ def bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def api_customer(
-    request: Request,
-    tenant: Tenant = Depends(current_tenant),
-    session: Session = DB,
-) -> auth.Principal:
-    deps = deps_of(request)
-    return auth.principal(session, deps.settings, tenant, bearer(request), deps.clock.now())
-
-
-def customer_actor(request: Request, who: auth.Principal) -> Actor:
-    """The signed-in customer as the audit log names them, with the request's address."""
-    return Actor("customer", str(who.customer_id), client_ip(request))
-
-
-def page_customer(
-    request: Request,
-    tenant: Tenant = Depends(current_tenant),
-    session: Session = DB,
-) -> auth.Principal | None:
-    """The signed-in customer of a page, or None (the page redirects to sign-in)."""
-    deps = deps_of(request)
-    try:
-        found = auth.principal(
-            session, deps.settings, tenant, request.cookies.get(SESSION_COOKIE), deps.clock.now()
-        )
-    except Unauthenticated:
-        return None
-    request.state.signed_in = True
-    return found
-
-
 async def csrf(request: Request) -> None:
     """Forms carry the token of the CSRF cookie (double submit, SameSite=Strict cookie)."""
     form = await request.form()
@@ -81,34 +47,3 @@ async def csrf(request: Request) -> None:
         raise Forbidden(
             "CSRF_FAILED", "This form has expired. Go back, reload the page and try again."
         )
-
-
-def office_agent(
-    request: Request,
-    tenant: Tenant = Depends(current_tenant),
-    session: Session = DB,
-) -> agents.AgentPrincipal:
-    deps = deps_of(request)
-    try:
-        who = agents.principal(
-            session, deps.settings, tenant.id, request.cookies.get(OFFICE_COOKIE), deps.clock.now()
-        )
-    except Unauthenticated as exc:
-        raise OfficeSignIn(exc.code, exc.message) from None
-    session.commit()  # the session's last use, kept even if the route fails
-    request.state.agent = who
-    return who
-
-
-def office(action: Action) -> Callable[..., agents.AgentPrincipal]:
-    """The signed-in agent, if their role allows ``action`` (403 otherwise)."""
-
-    def guard(who: agents.AgentPrincipal = Depends(office_agent)) -> agents.AgentPrincipal:
-        agents.require(who, action)
-        return who
-
-    return guard
-
-
-def agent_actor(request: Request, who: agents.AgentPrincipal) -> Actor:
-    return who.actor(client_ip(request))

@@ -10,10 +10,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from resim.agent.roles import ROLE_NAMES
 from resim.i18n import LANGUAGES, gettext_for
 from resim.kit.money import format_eur
 from resim.web.context import CSRF_COOKIE, deps_of, language
+from resim.web.unit_of_work import discard
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ["web", "auth", "line", "replacement", "delivery", "office", "agent", "review", "camara"]
@@ -26,9 +26,19 @@ env = Environment(
 )
 
 
+def share(**values: Any) -> None:
+    """Values every template sees that a feature owns (the back office's role names): the
+    app passes them once, so that the web layer imports no feature."""
+    env.globals.update(values)
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
+    """The page in the request's language. An error page (4xx, 5xx) discards the request's
+    unit of work: a form shown again keeps nothing half done."""
+    if status_code >= 400:
+        discard(request)
     lang = language(request)
 
     def _(message: str, **params: object) -> str:
@@ -60,7 +70,6 @@ def render(
         "branding": getattr(request.state, "branding", None),
         "signed_in": getattr(request.state, "signed_in", False),
         "office_agent": getattr(request.state, "agent", None),
-        "role_names": ROLE_NAMES,
         "path": request.url.path,
         "code_minutes": deps.settings.security.signin_code_minutes,
     }

@@ -10,7 +10,7 @@ from resim.errors import NotFound
 from resim.i18n import LANGUAGES
 from resim.tenant import service as tenants
 from resim.tenant.models import Tenant
-from resim.web.context import DB, LANG_COOKIE, deps_of, safe_next
+from resim.web.context import CTX, DB, LANG_COOKIE, Context, safe_next
 from resim.web.security import current_tenant
 from resim.web.templating import render
 
@@ -19,12 +19,10 @@ tenant_router = APIRouter(prefix="/{tenant}", include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request, session: Session = DB) -> Response:
+def home(request: Request, ctx: Context = CTX, session: Session = DB) -> Response:
     demo_accounts: list[tuple[str, str]] = []
-    if deps_of(request).settings.demo:
-        from resim.demo.data import DEMO_ACCOUNTS
-
-        demo_accounts = DEMO_ACCOUNTS
+    if ctx.settings.demo:
+        demo_accounts = request.app.state.demo_accounts
     return render(
         request,
         "home.html",
@@ -46,7 +44,7 @@ async def livez() -> dict[str, str]:
 
 
 @router.get("/lang/{code}")
-def switch_language(code: str, request: Request) -> Response:
+def switch_language(code: str, request: Request, ctx: Context = CTX) -> Response:
     if code not in LANGUAGES:
         raise NotFound("LANGUAGE_NOT_FOUND", "This language is not supported.")
     response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
@@ -55,17 +53,17 @@ def switch_language(code: str, request: Request) -> Response:
         code,
         max_age=365 * 24 * 3600,
         samesite="lax",
-        secure=deps_of(request).settings.security.cookie_secure,
+        secure=ctx.settings.security.cookie_secure,
     )
     return response
 
 
 @router.get("/outbox")
-def outbox(request: Request) -> Response:
-    box = deps_of(request).outbox
-    if box is None or not deps_of(request).settings.demo:
+def outbox(request: Request, ctx: Context = CTX) -> Response:
+    box = ctx.deps.outbox
+    if box is None or not ctx.settings.demo:
         raise NotFound("NOT_FOUND", "Not found")
-    sms = deps_of(request).sms_outbox
+    sms = ctx.deps.sms_outbox
     texts = sms.messages(50) if sms is not None else []
     return render(request, "outbox.html", {"messages": box.messages(50), "texts": texts})
 

@@ -1,21 +1,23 @@
 """resim's ES2+ client: the operator's calls to the SM-DP+ over HTTPS with mutual TLS.
 
-Every call takes its functionCallIdentifier from the caller, who writes it down before the
-first attempt and passes the same one on every retry, so the SM-DP+ can recognise a retry.
-Failures raise ``Es2PlusError``: transient ones (network, timeouts, 5xx, Expired, an execution
-error on the SM-DP+) are for the job to retry; the others end the step.
+It implements ``Es2Plus`` (port.py), plus releaseProfile (SGP.22 5.3.4) for the sandbox's
+tests. One client lives as long as the process: its ``httpx.Client`` keeps the connections
+and the TLS context (certificates and CA bundle loaded once). ``observed`` gives a view that
+shares them and records each call for one step.
 """
 
 from __future__ import annotations
 
+import copy
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from resim.errors import IntegrationError
 from resim.integrations.calls import CallRecord, Observer
+from resim.integrations.es2plus.port import SYSTEM, Confirmed, Es2PlusError
 from resim.integrations.es2plus.protocol import (
     ADMIN_PROTOCOL,
     ADMIN_PROTOCOL_PREFIX,
@@ -27,39 +29,14 @@ from resim.integrations.es2plus.protocol import (
     FinalProfileStatus,
     Reason,
     Status,
-    StatusCode,
     outcome_of,
     request_header,
 )
 
-SYSTEM = "smdp"
+__all__ = ["Confirmed", "Es2PlusClient", "Es2PlusError", "TlsFiles"]
+
 # Values that make up an activation code or prove its owner: never kept in call records.
 SECRET_FIELDS = frozenset({"matchingId", "confirmationCode", "activationCode"})
-
-
-class Es2PlusError(IntegrationError):
-    def __init__(
-        self,
-        detail: str,
-        *,
-        transient: bool,
-        status: Status | None = None,
-        code: StatusCode | None = None,
-        outcome: str = "error",
-        response: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(SYSTEM, detail, transient=transient)
-        self.status = status
-        self.code = code
-        self.outcome = outcome
-        self.response = response
-
-
-@dataclass(frozen=True)
-class Confirmed:
-    matching_id: str
-    eid: str | None
-    smdp_address: str | None
 
 
 def redact(value: Any) -> Any:
@@ -97,8 +74,6 @@ class Es2PlusClient:
         if tls is not None:
             cert = (tls.cert, tls.key)
             if tls.ca:
-                import ssl
-
                 context = ssl.create_default_context(cafile=tls.ca)
                 context.load_cert_chain(tls.cert, tls.key)
                 verify, cert = context, None
@@ -111,6 +86,13 @@ class Es2PlusClient:
             headers={"X-Admin-Protocol": ADMIN_PROTOCOL},
         )
 
+    def observed(self, observer: Observer | None) -> Es2PlusClient:
+        """This client's connections and TLS context, recording each call with ``observer``.
+        Cheap: one per job step. Only the original is closed, when the process stops."""
+        view = copy.copy(self)
+        view.observer = observer
+        return view
+
     def close(self) -> None:
         self._http.close()
 
@@ -120,7 +102,7 @@ class Es2PlusClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # The four functions.
+    # The functions (SGP.22 5.3.1 to 5.3.4).
 
     def download_order(
         self,
@@ -130,7 +112,7 @@ class Es2PlusClient:
         iccid: str | None = None,
         profile_type: str | None = None,
     ) -> str:
-        """Reserve a profile (linked to the EID if given); returns its ICCID."""
+        """SGP.22 5.3.1: reserve a profile (linked to the EID if given); returns its ICCID."""
         if iccid is None and profile_type is None:
             raise ValueError("downloadOrder needs an iccid or a profileType")
         body = _drop_none({"eid": eid, "iccid": iccid, "profileType": profile_type})

@@ -8,13 +8,12 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
+from resim.auth.guards import api_customer, customer_actor
 from resim.auth.service import Principal
-from resim.delivery import service
 from resim.deps import keyring
-from resim.replacement import service as replacements
+from resim.replacement import handover, queries
 from resim.replacement.schemas import ApiModel
 from resim.web.context import DB, deps_of
-from resim.web.security import api_customer, customer_actor
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["delivery"])
 
@@ -42,9 +41,9 @@ def activation_code(
     session: Session = DB,
 ) -> ActivationCodeOut:
     deps = deps_of(request)
-    app = replacements.get(session, who.tenant_id, who.customer_id, app_id)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id)
     now = deps.clock.now()
-    shown = service.reveal(
+    shown = handover.reveal(
         session,
         keyring(deps),
         app,
@@ -54,7 +53,7 @@ def activation_code(
         with_confirmation=False,
     )
     if shown.code.confirmation_code_required:
-        service.send_confirmation(session, deps.settings, app, at=now)
+        handover.send_confirmation(session, deps.settings, app, at=now)
     session.commit()
     code = shown.code
     return ActivationCodeOut(

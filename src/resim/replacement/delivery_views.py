@@ -10,18 +10,19 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from resim.audit.service import Actor
+from resim.auth.guards import customer_actor, page_customer
 from resim.auth.service import Principal
 from resim.delivery import device, qr, service
 from resim.delivery.service import Revealed
 from resim.deps import SANDBOX_MOUNT, keyring
 from resim.errors import AppError
-from resim.replacement import service as replacements
+from resim.replacement import flow, handover, queries
 from resim.replacement.models import Application
 from resim.smdp_sandbox import phone
 from resim.tenant.models import Tenant
 from resim.web.context import DB, client_ip, deps_of
 from resim.web.errors import STATUS, app_error_message
-from resim.web.security import csrf, current_tenant, customer_actor, page_customer
+from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)
@@ -74,12 +75,12 @@ def show(
     page = f"/{tenant.slug}/applications/{app_id}"
     if who is None:
         return RedirectResponse(f"/{tenant.slug}/signin?next={page}", status_code=303)
-    app = replacements.get(session, who.tenant_id, who.customer_id, app_id)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id)
     if not _fresh(request, who):
         return RedirectResponse(f"/{tenant.slug}/signin?again=1&next={page}", status_code=303)
     deps = deps_of(request)
     try:
-        shown = service.reveal(
+        shown = handover.reveal(
             session,
             keyring(deps),
             app,
@@ -115,10 +116,10 @@ def send_link(
 ) -> Response:
     if who is None:
         return RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
-    app = replacements.get(session, who.tenant_id, who.customer_id, app_id)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id)
     deps = deps_of(request)
     try:
-        service.send_link(
+        handover.send_link(
             session,
             deps.settings,
             app,
@@ -143,9 +144,9 @@ def ask_again(
 ) -> Response:
     if who is None:
         return RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
-    app = replacements.get(session, who.tenant_id, who.customer_id, app_id)
+    app = queries.get(session, who.tenant_id, who.customer_id, app_id)
     try:
-        service.ask_again(
+        flow.ask_again(
             session, app, at=deps_of(request).clock.now(), actor=customer_actor(request, who)
         )
     except AppError as exc:
@@ -179,7 +180,7 @@ def link_page(
 ) -> Response:
     deps = deps_of(request)
     try:
-        link, _app = service.link_by_token(
+        link, _app = handover.link_by_token(
             session, deps.settings, tenant.id, secret, deps.clock.now()
         )
     except AppError as exc:
@@ -196,10 +197,10 @@ def link_code(
 ) -> Response:
     deps = deps_of(request)
     try:
-        link, app = service.link_by_token(
+        link, app = handover.link_by_token(
             session, deps.settings, tenant.id, secret, deps.clock.now()
         )
-        other = service.send_proof(session, deps.settings, link, app, deps.clock.now())
+        other = handover.send_proof(session, deps.settings, link, app, deps.clock.now())
     except AppError as exc:
         session.rollback()
         return _refused(request, None, exc)
@@ -218,12 +219,12 @@ def link_open(
     deps = deps_of(request)
     now = deps.clock.now()
     try:
-        link, app = service.link_by_token(session, deps.settings, tenant.id, secret, now)
+        link, app = handover.link_by_token(session, deps.settings, tenant.id, secret, now)
     except AppError as exc:
         return _refused(request, None, exc)
     actor = Actor("customer", str(app.customer_id), client_ip(request))
     try:
-        shown = service.prove(session, deps.settings, link, app, code, at=now, actor=actor)
+        shown = handover.prove(session, deps.settings, link, app, code, at=now, actor=actor)
     except AppError as exc:
         session.commit()  # the wrong try is counted
         if exc.code != "CODE_INVALID":
