@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from resim.deps import Deps, keyring
 from resim.integrations.hlr.osmo import OsmoHlr
+from resim.jobs.models import Job
 from resim.kit.clock import FixedClock
 from resim.line.models import Line
 from resim.provisioning import inventory
@@ -61,6 +63,11 @@ def test_the_number_moves_to_the_new_imsi_in_osmo_hlr(
     details = osmo.details(line.imsi)
     assert (details["aud3g.k"], details["aud3g.opc"]) == (stocked.ki.lower(), stocked.opc.lower())
     assert "SET subscriber.create" in hlr_calls and "SET subscriber.delete" in hlr_calls
+    with deps.sessions() as session:  # another system: each of its steps is a job of its own
+        steps = session.scalars(
+            select(Job.payload["step"].as_string()).where(Job.name == provisioning.STEP.name)
+        ).all()
+    assert sorted(steps) == sorted(["order", "confirm", "hlr_create", "hlr_move", "hlr_retire"])
 
 
 def test_a_number_held_by_a_third_imsi_is_left_alone_and_the_order_undone(

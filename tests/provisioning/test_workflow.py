@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from resim.deps import Deps, keyring
 from resim.integrations.calls import Observer
 from resim.integrations.hlr.port import HlrError, SubscriberDb
+from resim.jobs.models import Job
 from resim.kit.clock import FixedClock
 from resim.line.models import EsimProfile, Line, LineEvent, LineEventKind, ProfileState
 from resim.provisioning import inventory
@@ -264,3 +265,18 @@ def test_without_stock_the_order_is_cancelled(deps: Deps, clock: FixedClock) -> 
     assert state_of(deps.sessions, app_id) == ("failed", "PROFILE_NOT_IN_STOCK")
     prov = provisioning_of(deps, app_id)
     assert prov.new_iccid is not None and sandbox_state(prov.new_iccid) == "Available"
+
+
+def test_with_the_embedded_registry_the_network_steps_share_the_confirm_steps_transaction(
+    deps: Deps, clock: FixedClock
+) -> None:
+    """Only calls to another system get a job of their own: downloadOrder, confirmOrder."""
+    case = holder(deps.sessions, clock.now())
+    app_id = approve(deps.sessions, case, clock.now())
+    run(deps, clock)
+    assert state_of(deps.sessions, app_id) == ("code_ready", None)
+    with deps.sessions() as session:
+        steps = session.scalars(
+            select(Job.payload["step"].as_string()).where(Job.name == provisioning.STEP.name)
+        ).all()
+    assert sorted(steps) == ["confirm", "order"]

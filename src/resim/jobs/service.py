@@ -17,6 +17,7 @@ from resim.jobs.models import Job, JobStatus
 _NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
 # session.info key: the chainable jobs this transaction enqueued, for the worker running it.
 CHAINED = "resim.jobs.chained"
+NOTIFIED = "resim.jobs.notified"  # the transaction that has told idle workers already
 
 
 def valid_name(name: str) -> bool:
@@ -50,7 +51,10 @@ def enqueue(
     session.flush()
     if chain:
         session.info.setdefault(CHAINED, []).append(job)
-    notify_workers(session)
+    transaction = session.get_transaction()
+    if session.info.get(NOTIFIED) is not transaction:  # once per transaction is enough
+        session.info[NOTIFIED] = transaction
+        notify_workers(session)
     return job
 
 

@@ -2,7 +2,9 @@
 
 Each step is one job. A step reads the provisioning row, does its external calls, and in
 the same transaction records where it got to and enqueues the next step, so a crash at any
-point leaves either the step to run again or the next one queued. Steps are idempotent by
+point leaves either the step to run again or the next one queued. Steps that touch nothing
+but resim's own database (the subscriber steps on the embedded registry, the finish) join
+the transaction of the step before them: no crash can fall between them. Steps are idempotent by
 state: ES2+ calls reuse the functionCallIdentifier written when the provisioning began (the
 SM-DP+ answers a retry as it answered the first call), and HLR steps look at the HLR before
 changing it. A step that fails for good turns the workflow to COMPENSATE, which undoes what
@@ -41,6 +43,12 @@ from resim.line import service as lines
 from resim.line.models import ProfileState
 from resim.provisioning import inventory
 from resim.provisioning.models import ExternalCall, Provisioning, Step
+from resim.provisioning.outcomes import ONGOING as ONGOING
+from resim.provisioning.outcomes import Done as Done
+from resim.provisioning.outcomes import Failed as Failed
+from resim.provisioning.outcomes import Ongoing as Ongoing
+from resim.provisioning.outcomes import Order as Order
+from resim.provisioning.outcomes import Outcome as Outcome
 from resim.tenant import service as tenants
 
 
@@ -51,48 +59,6 @@ class StepRef(Payload):
 
 # One step of a provisioning; the next one, due at once, runs in the same claim.
 STEP = JobType("provisioning.step", StepRef, chain=True)
-
-
-@dataclass(frozen=True)
-class Order:
-    """What to provision: a new profile for a line, for one round of an application (an
-    opaque reference here)."""
-
-    tenant_id: uuid.UUID
-    application_id: uuid.UUID
-    round: int
-    line_id: uuid.UUID
-
-
-@dataclass(frozen=True)
-class Ongoing:
-    """The round goes on (or the job was stale): nothing to report."""
-
-
-@dataclass(frozen=True)
-class Done:
-    """The new profile is ordered, confirmed and on the network: its code can be delivered."""
-
-    tenant_id: uuid.UUID
-    application_id: uuid.UUID
-    round: int
-    iccid: str
-    imsi: str
-    at: dt.datetime
-
-
-@dataclass(frozen=True)
-class Failed:
-    """The round failed for good and what it did is undone; ``reason`` is a stable code."""
-
-    tenant_id: uuid.UUID
-    application_id: uuid.UUID
-    reason: str
-    at: dt.datetime
-
-
-Outcome = Ongoing | Done | Failed
-ONGOING = Ongoing()
 
 
 @dataclass(frozen=True)
@@ -162,21 +128,37 @@ def advance(session: Session, ports: Ports, prov_id: uuid.UUID, expected: str) -
         return ONGOING  # a stale job: the step it was for is done
     at = ports.clock.now()
     calls: list[CallRecord] = []
-    outcome: Outcome = ONGOING
+    outcome: Outcome | None = None
     try:
-        following = STEPS[Step(prov.step)](session, ports, prov, calls.append, at)
-    except (IntegrationError, StepFailed) as exc:
-        outcome = _failed(session, ports, prov, exc, at)
-    else:
-        prov.step, prov.tries, prov.last_error = following, 0, None
-        if following in (Step.DONE, Step.FAILED):
-            prov.active_line_id, prov.finished_at = None, at
-            outcome = _done(prov, at) if following == Step.DONE else _failure(prov, at)
-        else:
-            _next(session, prov, at)
+        while outcome is None:
+            try:
+                following = STEPS[Step(prov.step)](session, ports, prov, calls.append, at)
+            except (IntegrationError, StepFailed) as exc:
+                outcome = _failed(session, ports, prov, exc, at)
+                break
+            prov.step, prov.tries, prov.last_error = following, 0, None
+            if following in (Step.DONE, Step.FAILED):
+                prov.active_line_id, prov.finished_at = None, at
+                outcome = _done(prov, at) if following == Step.DONE else _failure(prov, at)
+            elif not _local(session, ports, following):
+                _next(session, prov, at)
+                outcome = ONGOING
+            # else: the next step touches only this database: it joins this transaction
     finally:
         _record(session, prov, calls, at)
     return outcome
+
+
+# Steps that call nothing but the subscriber database (and resim's own tables).
+HLR_ONLY = frozenset({Step.HLR_CREATE, Step.HLR_MOVE, Step.HLR_RETIRE})
+
+
+def _local(session: Session, ports: Ports, step: Step) -> bool:
+    """Whether ``step`` can run in the current transaction: it calls no other system
+    (finish), or only a subscriber database that commits with it (resim's registry)."""
+    if step == Step.FINISH:
+        return True
+    return step in HLR_ONLY and ports.hlr(session, lambda _call: None).in_transaction
 
 
 def _done(prov: Provisioning, at: dt.datetime) -> Done:

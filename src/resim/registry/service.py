@@ -20,6 +20,7 @@ from resim.registry.models import Subscriber, SubscriberChange
 
 class LineRegistry:
     name = "registry"
+    in_transaction = True  # rows in resim's own database, in the caller's session
 
     def __init__(self, session: Session, clock: Clock, keyring: KeyRing) -> None:
         self.session = session

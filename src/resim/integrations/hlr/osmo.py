@@ -27,6 +27,7 @@ class CtrlError(Exception):
 
 class OsmoHlr:
     name = "osmo-hlr"
+    in_transaction = False  # another system: each command stands on its own
 
     def __init__(
         self,

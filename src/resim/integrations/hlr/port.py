@@ -30,6 +30,9 @@ class Subscriber:
 
 class SubscriberDb(Protocol):
     name: str
+    # True when its changes commit or roll back with the caller's database transaction
+    # (resim's own registry): then no crash can fall between them and the step's record.
+    in_transaction: bool
 
     def get(self, imsi: str) -> Subscriber | None: ...
 
