@@ -6,7 +6,9 @@ import datetime as dt
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from resim.audit.models import AuditEvent
 from resim.customer.models import Customer
 from resim.deps import Deps
 from resim.identity.specimen import render
@@ -146,6 +148,55 @@ def test_submitting_an_empty_draft_lists_what_is_missing(
         follow_redirects=False,
     )
     assert again.headers["location"] == url  # the open application, not a second one
+
+
+def test_the_portal_refuses_another_holders_line_and_keeps_the_refusal(
+    client: TestClient, deps: Deps, clock: FixedClock
+) -> None:
+    world = factories.world(deps.sessions, clock.now())
+    sign_in(client, deps, world.email)
+    page = client.get(f"/acme/lines/{world.msisdns[0]}/replace")
+    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    refused = client.post(
+        f"/acme/lines/{world.other_msisdn}/replace",
+        data={"reason": "stolen", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    with deps.sessions() as session:
+        actions = session.scalars(select(AuditEvent.action)).all()
+    assert "replacement.refused_not_holder" in actions
+
+
+def test_a_wrong_code_in_the_portal_is_counted(
+    client: TestClient, deps: Deps, clock: FixedClock
+) -> None:
+    world = factories.world(deps.sessions, clock.now())
+    sign_in(client, deps, world.email)
+    number = world.msisdns[0]
+    token = CSRF.search(client.get(f"/acme/lines/{number}/replace").text).group(1)  # type: ignore[union-attr]
+    url = client.post(
+        f"/acme/lines/{number}/replace",
+        data={"reason": "lost", "csrf_token": token},
+        follow_redirects=False,
+    ).headers["location"]
+    email = "new.address@example.it"
+    form = {"contact_email": email, "csrf_token": token}
+    assert client.post(f"{url}/contacts", data=form, follow_redirects=False).status_code == 303
+    sent = client.post(f"{url}/code/email", data={"csrf_token": token}, follow_redirects=False)
+    assert sent.status_code == 303
+    deliver(deps)
+    code = last_code(deps, email)
+    wrong = f"{(int(code) + 1) % 1000000:06d}"
+    tries = [
+        client.post(f"{url}/code/email", data={"code": wrong, "csrf_token": token}).status_code
+        for _ in range(5)
+    ]
+    assert tries == [422] * 5
+    late = client.post(
+        f"{url}/code/email", data={"code": code, "csrf_token": token}, follow_redirects=False
+    )
+    assert late.status_code == 422  # locked by the five counted tries
 
 
 def test_the_objection_page_stops_the_change(

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from resim.auth.guards import api_customer, customer_actor
 from resim.auth.service import Principal
+from resim.errors import Forbidden, NotFound
 from resim.kit.telecom import InvalidIdentifier, Msisdn
 from resim.replacement import contacts, draft, flow, queries, submission
 from resim.replacement.edge import attach_upload
@@ -27,8 +27,9 @@ from resim.replacement.schemas import (
     QuoteOut,
 )
 from resim.tenant.models import Tenant
-from resim.web.context import DB, client_ip, deps_of, language, translate
+from resim.web.context import CTX, DB, Context, translate
 from resim.web.security import current_tenant
+from resim.web.unit_of_work import keep_failed_try
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["applications"])
 OUT = {"response_model": ApplicationOut, "response_model_by_alias": True}
@@ -89,19 +90,24 @@ def start(
     body: NewApplication,
     request: Request,
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> ApplicationOut:
     """Open a draft for one of your lines. One open application per line."""
-    app = draft.start(
-        session,
-        who.tenant_id,
-        who.customer_id,
-        body.msisdn,
-        body.reason,
-        at=deps_of(request).clock.now(),
-        actor=customer_actor(request, who),
-    )
-    session.commit()
+    try:
+        app = draft.start(
+            session,
+            who.tenant_id,
+            who.customer_id,
+            body.msisdn,
+            body.reason,
+            at=ctx.now,
+            actor=customer_actor(request, who),
+        )
+    except Forbidden as exc:
+        if exc.code == "NOT_HOLDER":
+            keep_failed_try(session)  # the refusal is audited although the answer is 403
+        raise
     return to_out(request, session, app)
 
 
@@ -122,12 +128,12 @@ def update(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> ApplicationOut:
     """Save evidence in the draft; each field is checked as it is given."""
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    draft.update(session, tenant, app, body, at=deps_of(request).clock.now())
-    session.commit()
+    draft.update(session, tenant, app, body, at=ctx.now)
     return to_out(request, session, app)
 
 
@@ -135,25 +141,17 @@ def update(
 def send_code(
     app_id: uuid.UUID,
     channel: str,
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> dict[str, str]:
     """Send a code to the contact e-mail (`email`) or the alternative phone (`sms`)."""
     _channel(channel)
-    deps = deps_of(request)
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     contacts.send_verification(
-        session,
-        deps.settings,
-        tenant,
-        app,
-        channel,
-        language=language(request),
-        at=deps.clock.now(),
+        session, ctx.settings, tenant, app, channel, language=ctx.language, at=ctx.now
     )
-    session.commit()
     return {"status": "sent"}
 
 
@@ -164,28 +162,28 @@ def confirm_code(
     body: CodeIn,
     request: Request,
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> ApplicationOut:
     _channel(channel)
-    deps = deps_of(request)
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     error = contacts.confirm_verification(
-        session, deps.settings, app, channel, body.code.strip(), at=deps.clock.now()
+        session, ctx.settings, app, channel, body.code.strip(), at=ctx.now
     )
-    session.commit()  # a wrong code is counted
     if error is not None:
+        keep_failed_try(session)  # a wrong code is counted although the answer is an error
         raise error
     return to_out(request, session, app)
 
 
 @router.post("/applications/{app_id}/documents", status_code=201)
-async def upload(
+def upload(
     app_id: uuid.UUID,
-    request: Request,
     kind: str = Form(...),
     file: UploadFile = File(...),
     tenant: Tenant = Depends(current_tenant),
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> dict[str, object]:
     """Upload a photo or scan (JPEG, PNG or PDF) of the identity document or police report.
@@ -193,38 +191,23 @@ async def upload(
     The file is redrawn, encrypted and kept for the operator's retention period. For an
     identity document with no zone typed yet, the zone is read by OCR (``mrzFromImage``).
     """
-    deps = deps_of(request)
-    limit = deps.settings.documents.max_upload_bytes
-    data = await file.read(limit + 1)
-    return await run_in_threadpool(_attach, request, session, tenant, who, app_id, kind, data)
-
-
-def _attach(
-    request: Request,
-    session: Session,
-    tenant: Tenant,
-    who: Principal,
-    app_id: uuid.UUID,
-    kind: str,
-    data: bytes,
-) -> dict[str, object]:
+    data = file.file.read(ctx.settings.documents.max_upload_bytes + 1)  # one byte over: too big
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    read = attach_upload(request, session, tenant, who, app, kind, data)
-    session.commit()
+    read = attach_upload(ctx, session, tenant, who, app, kind, data)
     return {"kind": kind, "mrzFromImage": read, "mrzGiven": app.mrz is not None}
 
 
 @router.get("/applications/{app_id}/quote", response_model=QuoteOut, response_model_by_alias=True)
 def quote(
     app_id: uuid.UUID,
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> QuoteOut:
     """The fee the customer will pay, before submitting."""
     app = queries.get(session, who.tenant_id, who.customer_id, app_id)
-    found = draft.fee_quote(session, tenant, app, deps_of(request).clock.now())
+    found = draft.fee_quote(session, tenant, app, ctx.now)
     return QuoteOut(
         amount_cents=found.amount_cents,
         charge_to=found.charge_to,
@@ -239,22 +222,21 @@ def submit(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> ApplicationOut:
     """Run every check; on success the AGCOM confirmation window opens."""
-    deps = deps_of(request)
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     submission.submit(
         session,
-        deps.settings,
+        ctx.settings,
         tenant,
         app,
-        ip=client_ip(request),
-        at=deps.clock.now(),
+        ip=ctx.ip,
+        at=ctx.now,
         actor=customer_actor(request, who),
         session_id=who.session_id,
     )
-    session.commit()
     return to_out(request, session, app)
 
 
@@ -263,27 +245,23 @@ def withdraw(
     app_id: uuid.UUID,
     request: Request,
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> ApplicationOut:
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    flow.withdraw(session, app, at=deps_of(request).clock.now(), actor=customer_actor(request, who))
-    session.commit()
+    flow.withdraw(session, app, at=ctx.now, actor=customer_actor(request, who))
     return to_out(request, session, app)
 
 
 @router.post("/objections/{objection}", status_code=204)
 def object_to(
     objection: str,
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """The holder stops a SIM change with the token from the SMS or e-mail link."""
-    deps = deps_of(request)
-    flow.object_to(
-        session, deps.settings, tenant, objection, at=deps.clock.now(), ip=client_ip(request)
-    )
-    session.commit()
+    flow.object_to(session, ctx.settings, tenant, objection, at=ctx.now, ip=ctx.ip)
     return Response(status_code=204)
 
 
@@ -292,25 +270,20 @@ def object_to(
 def sms_reply(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> str:
     """Replies to the confirmation SMS, as the SMS gateway forwards them. ``NO`` or ``STOP``
     objects."""
-    deps = deps_of(request)
-    reply = deps.sms.inbound(request.query_params)
+    reply = ctx.deps.sms.inbound(request.query_params)
     try:
         number = str(Msisdn(reply.sender))
     except InvalidIdentifier:
         return ""
-    stopped = flow.reply_by_sms(
-        session, deps.settings, tenant, number, reply.text, at=deps.clock.now()
-    )
-    session.commit()
+    stopped = flow.reply_by_sms(session, ctx.settings, tenant, number, reply.text, at=ctx.now)
     return "stopped" if stopped else ""
 
 
 def _channel(channel: str) -> None:
     if channel not in ("email", "sms"):
-        from resim.errors import NotFound
-
         raise NotFound("NOT_FOUND", "Not found")

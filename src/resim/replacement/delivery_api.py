@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from resim.auth.guards import api_customer, customer_actor
@@ -13,7 +13,7 @@ from resim.auth.service import Principal
 from resim.deps import keyring
 from resim.replacement import handover, queries
 from resim.replacement.schemas import ApiModel
-from resim.web.context import DB, deps_of
+from resim.web.context import CTX, DB, Context
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["delivery"])
 
@@ -36,25 +36,22 @@ class ActivationCodeOut(ApiModel):
 )
 def activation_code(
     app_id: uuid.UUID,
-    request: Request,
     who: Principal = Depends(api_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> ActivationCodeOut:
-    deps = deps_of(request)
     app = queries.get(session, who.tenant_id, who.customer_id, app_id)
-    now = deps.clock.now()
     shown = handover.reveal(
         session,
-        keyring(deps),
+        keyring(ctx.deps),
         app,
         channel="app",
-        at=now,
-        actor=customer_actor(request, who),
+        at=ctx.now,
+        actor=customer_actor(ctx.request, who),
         with_confirmation=False,
     )
     if shown.code.confirmation_code_required:
-        handover.send_confirmation(session, deps.settings, app, at=now)
-    session.commit()
+        handover.send_confirmation(session, ctx.settings, app, at=ctx.now)
     code = shown.code
     return ActivationCodeOut(
         iccid=shown.iccid,

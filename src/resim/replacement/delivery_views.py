@@ -20,10 +20,11 @@ from resim.replacement import flow, handover, queries
 from resim.replacement.models import Application
 from resim.smdp_sandbox import phone
 from resim.tenant.models import Tenant
-from resim.web.context import DB, client_ip, deps_of
+from resim.web.context import CTX, DB, Context, deps_of
 from resim.web.errors import STATUS, app_error_message
 from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
+from resim.web.unit_of_work import keep_failed_try
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)
 
@@ -58,10 +59,9 @@ def _back(tenant: Tenant, app_id: uuid.UUID, note: str | None = None) -> Respons
     return RedirectResponse(f"/{tenant.slug}/applications/{app_id}{suffix}", status_code=303)
 
 
-def _fresh(request: Request, who: Principal) -> bool:
-    deps = deps_of(request)
-    limit = dt.timedelta(minutes=deps.settings.security.fresh_signin_minutes)
-    return deps.clock.now() - who.signed_in_at <= limit
+def _fresh(ctx: Context, who: Principal) -> bool:
+    limit = dt.timedelta(minutes=ctx.settings.security.fresh_signin_minutes)
+    return ctx.now - who.signed_in_at <= limit
 
 
 @router.post("/applications/{app_id}/esim", dependencies=[Depends(csrf)])
@@ -70,28 +70,27 @@ def show(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     page = f"/{tenant.slug}/applications/{app_id}"
     if who is None:
         return RedirectResponse(f"/{tenant.slug}/signin?next={page}", status_code=303)
     app = queries.get(session, who.tenant_id, who.customer_id, app_id)
-    if not _fresh(request, who):
+    if not _fresh(ctx, who):
         return RedirectResponse(f"/{tenant.slug}/signin?again=1&next={page}", status_code=303)
-    deps = deps_of(request)
     try:
         shown = handover.reveal(
             session,
-            keyring(deps),
+            keyring(ctx.deps),
             app,
             channel="screen",
-            at=deps.clock.now(),
+            at=ctx.now,
             actor=customer_actor(request, who),
         )
     except AppError as exc:
         session.rollback()
         return _refused(request, app, exc)
-    session.commit()
     return _esim(request, app, shown, None)
 
 
@@ -112,25 +111,19 @@ def send_link(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
     app = queries.get(session, who.tenant_id, who.customer_id, app_id)
-    deps = deps_of(request)
     try:
         handover.send_link(
-            session,
-            deps.settings,
-            app,
-            channel,
-            at=deps.clock.now(),
-            actor=customer_actor(request, who),
+            session, ctx.settings, app, channel, at=ctx.now, actor=customer_actor(request, who)
         )
     except AppError as exc:
         session.rollback()
         return _refused(request, app, exc)
-    session.commit()
     return _back(tenant, app.id, f"link-{channel}")
 
 
@@ -140,19 +133,17 @@ def ask_again(
     request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return RedirectResponse(f"/{tenant.slug}/signin", status_code=303)
     app = queries.get(session, who.tenant_id, who.customer_id, app_id)
     try:
-        flow.ask_again(
-            session, app, at=deps_of(request).clock.now(), actor=customer_actor(request, who)
-        )
+        flow.ask_again(session, app, at=ctx.now, actor=customer_actor(request, who))
     except AppError as exc:
         session.rollback()
         return _refused(request, app, exc)
-    session.commit()
     return _back(tenant, app.id)
 
 
@@ -176,13 +167,11 @@ def link_page(
     secret: str,
     request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    deps = deps_of(request)
     try:
-        link, _app = handover.link_by_token(
-            session, deps.settings, tenant.id, secret, deps.clock.now()
-        )
+        link, _app = handover.link_by_token(session, ctx.settings, tenant.id, secret, ctx.now)
     except AppError as exc:
         return _refused(request, None, exc)
     return _link_page(request, secret, link.channel, sent_to=None)
@@ -193,18 +182,15 @@ def link_code(
     secret: str,
     request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    deps = deps_of(request)
     try:
-        link, app = handover.link_by_token(
-            session, deps.settings, tenant.id, secret, deps.clock.now()
-        )
-        other = handover.send_proof(session, deps.settings, link, app, deps.clock.now())
+        link, app = handover.link_by_token(session, ctx.settings, tenant.id, secret, ctx.now)
+        other = handover.send_proof(session, ctx.settings, link, app, ctx.now)
     except AppError as exc:
         session.rollback()
         return _refused(request, None, exc)
-    session.commit()
     return _link_page(request, secret, link.channel, sent_to=other)
 
 
@@ -214,24 +200,22 @@ def link_open(
     request: Request,
     code: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    deps = deps_of(request)
-    now = deps.clock.now()
     try:
-        link, app = handover.link_by_token(session, deps.settings, tenant.id, secret, now)
+        link, app = handover.link_by_token(session, ctx.settings, tenant.id, secret, ctx.now)
     except AppError as exc:
         return _refused(request, None, exc)
-    actor = Actor("customer", str(app.customer_id), client_ip(request))
+    actor = Actor("customer", str(app.customer_id), ctx.ip)
     try:
-        shown = handover.prove(session, deps.settings, link, app, code, at=now, actor=actor)
+        shown = handover.prove(session, ctx.settings, link, app, code, at=ctx.now, actor=actor)
     except AppError as exc:
-        session.commit()  # the wrong try is counted
+        keep_failed_try(session)  # the wrong try is counted although the page is an error
         if exc.code != "CODE_INVALID":
             return _refused(request, None, exc)
         other = service.other_channel(link.channel)
         return _link_page(
             request, secret, link.channel, sent_to=other, error=app_error_message(request, exc)
         )
-    session.commit()
     return _esim(request, app, shown, link.channel)

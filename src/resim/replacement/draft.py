@@ -47,7 +47,8 @@ def start(
     at: dt.datetime,
     actor: audit.Actor,
 ) -> Application:
-    """A draft for one of the customer's lines; anyone else's line is refused and audited."""
+    """A draft for one of the customer's lines; anyone else's line is refused and audited
+    (the route keeps that audit with ``keep_failed_try`` before the refusal is answered)."""
     line = lines.find_line(session, tenant_id, msisdn)
     if line is None:
         raise NotFound("LINE_NOT_FOUND", "You have no line with this number.")
@@ -61,7 +62,6 @@ def start(
             subject_id=str(line.id),
             at=at,
         )
-        session.commit()  # the refusal itself is kept on record
         raise Forbidden("NOT_HOLDER", "Only the holder of a line can ask for its replacement.")
     existing = repository.open_for_line(session, tenant_id, line.id)
     if existing is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import Request
 from sqlalchemy.orm import Session
 
 from resim.auth.guards import customer_actor
@@ -11,11 +10,11 @@ from resim.deps import keyring
 from resim.replacement import draft
 from resim.replacement.models import Application
 from resim.tenant.models import Tenant
-from resim.web.context import deps_of
+from resim.web.context import Context
 
 
 def attach_upload(
-    request: Request,
+    ctx: Context,
     session: Session,
     tenant: Tenant,
     who: Principal,
@@ -24,17 +23,16 @@ def attach_upload(
     data: bytes,
 ) -> bool:
     """Keep an upload with the configured keys, size limit and OCR (``draft.attach``)."""
-    deps = deps_of(request)
     return draft.attach(
         session,
-        keyring=keyring(deps),
-        folder=deps.settings.documents.folder,
-        max_bytes=deps.settings.documents.max_upload_bytes,
-        ocr=deps.ocr,
+        keyring=keyring(ctx.deps),
+        folder=ctx.settings.documents.folder,
+        max_bytes=ctx.settings.documents.max_upload_bytes,
+        ocr=ctx.deps.ocr,
         tenant=tenant,
         app=app,
         kind=kind,
         data=data,
-        at=deps.clock.now(),
-        actor=customer_actor(request, who),
+        at=ctx.now,
+        actor=customer_actor(ctx.request, who),
     )

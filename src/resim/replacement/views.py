@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from resim.auth.guards import customer_actor, page_customer
@@ -25,11 +25,12 @@ from resim.replacement.schemas import NEEDS_DECLARATION, DraftUpdate, NewApplica
 from resim.replacement.states import ApplicationState
 from resim.tenant import service as tenants
 from resim.tenant.models import Tenant
-from resim.web.context import DB, client_ip, deps_of, language
+from resim.web.context import CTX, DB, Context
 from resim.web.errors import STATUS, app_error_message
-from resim.web.forms import parse
+from resim.web.forms import FORM, parse
 from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
+from resim.web.unit_of_work import keep_failed_try
 
 router = APIRouter(prefix="/{tenant}", include_in_schema=False)
 
@@ -39,7 +40,7 @@ def _signin(tenant: Tenant) -> Response:
 
 
 def _page(
-    request: Request,
+    ctx: Context,
     session: Session,
     tenant: Tenant,
     app: Application,
@@ -47,12 +48,11 @@ def _page(
     status: int = 200,
 ) -> Response:
     line = queries.line_of(session, app)
-    now = deps_of(request).clock.now()
     quote = None
     if app.state == ApplicationState.DRAFT:
-        quote = draft.fee_quote(session, tenant, app, deps_of(request).clock.now())
+        quote = draft.fee_quote(session, tenant, app, ctx.now)
     return render(
-        request,
+        ctx.request,
         "application.html",
         {
             "app": app,
@@ -65,11 +65,11 @@ def _page(
             "documents": tenants.policy(tenant).accepted_documents,
             "reasons": REASONS,
             "uploads": identity.documents_of(session, app.tenant_id, app.id),
-            "plan_choice": draft.plan_choice(session, app, deps_of(request).clock.now()),
+            "plan_choice": draft.plan_choice(session, app, ctx.now),
             "loss_evidence": tenants.policy(tenant).accepted_loss_evidence,
-            "delivery": handover.status(session, app, now),
+            "delivery": handover.status(session, app, ctx.now),
             "charge": billing.charge_of(session, app.id),
-            "note": request.query_params.get("note"),
+            "note": ctx.request.query_params.get("note"),
         },
         status,
     )
@@ -106,6 +106,7 @@ def start(
     reason: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
@@ -131,7 +132,7 @@ def start(
             who.customer_id,
             parsed.msisdn,
             parsed.reason,
-            at=deps_of(request).clock.now(),
+            at=ctx.now,
             actor=customer_actor(request, who),
         )
     except AppError as exc:
@@ -139,28 +140,27 @@ def start(
             return RedirectResponse(
                 f"/{tenant.slug}/applications/{exc.params['id']}", status_code=303
             )
+        if exc.code == "NOT_HOLDER":
+            keep_failed_try(session)  # the refusal is audited although the page is an error
         raise
-    session.commit()
     return RedirectResponse(f"/{tenant.slug}/applications/{app.id}", status_code=303)
 
 
 @router.get("/applications/{app_id}")
 def application_page(
     app_id: uuid.UUID,
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return _signin(tenant)
-    return _page(
-        request, session, tenant, queries.get(session, who.tenant_id, who.customer_id, app_id)
-    )
+    return _page(ctx, session, tenant, queries.get(session, who.tenant_id, who.customer_id, app_id))
 
 
 def _save(
-    request: Request,
+    ctx: Context,
     session: Session,
     tenant: Tenant,
     who: Principal,
@@ -168,32 +168,30 @@ def _save(
     data: dict[str, Any],
 ) -> Response:
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
-    parsed = parse(request, DraftUpdate, data)
+    parsed = parse(ctx.request, DraftUpdate, data)
     if isinstance(parsed, dict):
         session.rollback()
-        return _page(request, session, tenant, app, parsed, 422)
+        return _page(ctx, session, tenant, app, parsed, 422)
     try:
-        draft.update(session, tenant, app, parsed, at=deps_of(request).clock.now())
+        draft.update(session, tenant, app, parsed, at=ctx.now)
     except AppError as exc:
-        return _error(request, session, tenant, who, app_id, exc)
-    session.commit()
+        return _error(ctx, session, tenant, who, app_id, exc)
     return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
 
 
 def _error(
-    request: Request,
+    ctx: Context,
     session: Session,
     tenant: Tenant,
     who: Principal,
     app_id: uuid.UUID,
     exc: AppError,
 ) -> Response:
-    session.rollback()
+    session.rollback()  # the page shows the application as it stays
     app = queries.get(session, who.tenant_id, who.customer_id, app_id)
     key = exc.field or "form"
-    return _page(
-        request, session, tenant, app, {key: app_error_message(request, exc)}, STATUS[exc.kind]
-    )
+    message = app_error_message(ctx.request, exc)
+    return _page(ctx, session, tenant, app, {key: message}, STATUS[exc.kind])
 
 
 def _blank(value: str) -> str | None:
@@ -203,7 +201,6 @@ def _blank(value: str) -> str | None:
 @router.post("/applications/{app_id}/document", dependencies=[Depends(csrf)])
 def save_document(
     app_id: uuid.UUID,
-    request: Request,
     document_type: str = Form(""),
     document_number: str = Form(""),
     document_country: str = Form(""),
@@ -211,6 +208,7 @@ def save_document(
     mrz: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
@@ -223,58 +221,44 @@ def save_document(
         "mrz": mrz.strip(),
     }
     return _save(
-        request, session, tenant, who, app_id, {k: v for k, v in data.items() if v is not None}
+        ctx, session, tenant, who, app_id, {k: v for k, v in data.items() if v is not None}
     )
 
 
 @router.post("/applications/{app_id}/upload/{kind}", dependencies=[Depends(csrf)])
-async def upload(
+def upload(
     app_id: uuid.UUID,
     kind: str,
-    request: Request,
+    form: FormData = FORM,
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return _signin(tenant)
-    form = await request.form()
     file = form.get("file")
-    limit = deps_of(request).settings.documents.max_upload_bytes
-    data = await file.read(limit + 1) if isinstance(file, StarletteUpload) else b""
-    return await run_in_threadpool(_upload, request, session, tenant, who, app_id, kind, data)
-
-
-def _upload(
-    request: Request,
-    session: Session,
-    tenant: Tenant,
-    who: Principal,
-    app_id: uuid.UUID,
-    kind: str,
-    data: bytes,
-) -> Response:
+    limit = ctx.settings.documents.max_upload_bytes
+    data = file.file.read(limit + 1) if isinstance(file, StarletteUpload) else b""
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
-        attach_upload(request, session, tenant, who, app, kind, data)
+        attach_upload(ctx, session, tenant, who, app, kind, data)
     except AppError as exc:
         exc.field = f"{kind}_file"
-        return _error(request, session, tenant, who, app_id, exc)
-    session.commit()
+        return _error(ctx, session, tenant, who, app_id, exc)
     return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
 
 
 @router.post("/applications/{app_id}/demo-sample", dependencies=[Depends(csrf)])
 def demo_sample(
     app_id: uuid.UUID,
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """Demo mode only: fill the document step with a passport drawn for the holder."""
-    deps = deps_of(request)
-    if not deps.settings.demo:
+    if not ctx.settings.demo:
         raise NotFound("NOT_FOUND", "Not found")
     if who is None:
         return _signin(tenant)
@@ -287,27 +271,26 @@ def demo_sample(
         holder.given_name,
         holder.birth_date,
         holder.sex,
-        deps.clock.now().date(),
+        ctx.now.date(),
     )
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
         fields["codice_fiscale"] = holder.codice_fiscale  # what the holder knows by heart
-        draft.update(session, tenant, app, DraftUpdate.model_validate(fields), at=deps.clock.now())
-        attach_upload(request, session, tenant, who, app, "identity", image)
+        draft.update(session, tenant, app, DraftUpdate.model_validate(fields), at=ctx.now)
+        attach_upload(ctx, session, tenant, who, app, "identity", image)
     except AppError as exc:
-        return _error(request, session, tenant, who, app_id, exc)
-    session.commit()
+        return _error(ctx, session, tenant, who, app_id, exc)
     return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
 
 
 @router.post("/applications/{app_id}/identity", dependencies=[Depends(csrf)])
 def save_identity(
     app_id: uuid.UUID,
-    request: Request,
     codice_fiscale: str = Form(""),
     self_declaration: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
@@ -315,40 +298,40 @@ def save_identity(
     data: dict[str, Any] = {"self_declaration": self_declaration == "yes"}
     if codice_fiscale.strip():
         data["codice_fiscale"] = codice_fiscale
-    return _save(request, session, tenant, who, app_id, data)
+    return _save(ctx, session, tenant, who, app_id, data)
 
 
 @router.post("/applications/{app_id}/plan", dependencies=[Depends(csrf)])
 def save_plan(
     app_id: uuid.UUID,
-    request: Request,
     plan_code: str = Form(""),
     reseller_order: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return _signin(tenant)
     data = {"plan_code": _blank(plan_code), "reseller_order": _blank(reseller_order)}
-    return _save(request, session, tenant, who, app_id, {k: v for k, v in data.items() if v})
+    return _save(ctx, session, tenant, who, app_id, {k: v for k, v in data.items() if v})
 
 
 @router.post("/applications/{app_id}/contacts", dependencies=[Depends(csrf)])
 def save_contacts(
     app_id: uuid.UUID,
-    request: Request,
     contact_email: str = Form(""),
     alt_phone: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return _signin(tenant)
     data = {"contact_email": _blank(contact_email), "alt_phone": _blank(alt_phone)}
     return _save(
-        request, session, tenant, who, app_id, {k: v for k, v in data.items() if v is not None}
+        ctx, session, tenant, who, app_id, {k: v for k, v in data.items() if v is not None}
     )
 
 
@@ -356,67 +339,56 @@ def save_contacts(
 def code(
     app_id: uuid.UUID,
     channel: str,
-    request: Request,
     code: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """Without a code: send one. With a code: confirm it."""
     if who is None:
         return _signin(tenant)
     if channel not in ("email", "sms"):
-        from resim.errors import NotFound
-
         raise NotFound("NOT_FOUND", "Not found")
-    deps = deps_of(request)
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
         if not code.strip():
             contacts.send_verification(
-                session,
-                deps.settings,
-                tenant,
-                app,
-                channel,
-                language=language(request),
-                at=deps.clock.now(),
+                session, ctx.settings, tenant, app, channel, language=ctx.language, at=ctx.now
             )
         else:
             error = contacts.confirm_verification(
-                session, deps.settings, app, channel, code.strip(), at=deps.clock.now()
+                session, ctx.settings, app, channel, code.strip(), at=ctx.now
             )
-            session.commit()
             if error is not None:
+                keep_failed_try(session)  # a wrong code is counted although the page is an error
                 raise error
     except AppError as exc:
         exc.field = f"{channel}_code"
-        return _error(request, session, tenant, who, app_id, exc)
-    session.commit()
+        return _error(ctx, session, tenant, who, app_id, exc)
     return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
 
 
 @router.post("/applications/{app_id}/submit", dependencies=[Depends(csrf)])
 def submit(
     app_id: uuid.UUID,
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return _signin(tenant)
-    deps = deps_of(request)
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
         submission.submit(
             session,
-            deps.settings,
+            ctx.settings,
             tenant,
             app,
-            ip=client_ip(request),
-            at=deps.clock.now(),
-            actor=customer_actor(request, who),
+            ip=ctx.ip,
+            at=ctx.now,
+            actor=customer_actor(ctx.request, who),
             session_id=who.session_id,
         )
     except AppError as exc:
@@ -425,39 +397,32 @@ def submit(
             session.rollback()
             app = queries.get(session, who.tenant_id, who.customer_id, app_id)
             errors = {
-                c.code: app_error_message(request, AppError(c.code, c.message))
+                c.code: app_error_message(ctx.request, AppError(c.code, c.message))
                 for c in failed
                 if not c.passed
             }
             return _page(
-                request, session, tenant, app, {"form": next(iter(errors.values())), **errors}, 422
+                ctx, session, tenant, app, {"form": next(iter(errors.values())), **errors}, 422
             )
-        return _error(request, session, tenant, who, app_id, exc)
-    session.commit()
+        return _error(ctx, session, tenant, who, app_id, exc)
     return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
 
 
 @router.post("/applications/{app_id}/withdraw", dependencies=[Depends(csrf)])
 def withdraw(
     app_id: uuid.UUID,
-    request: Request,
     tenant: Tenant = Depends(current_tenant),
     who: Principal | None = Depends(page_customer),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     if who is None:
         return _signin(tenant)
     app = queries.get(session, who.tenant_id, who.customer_id, app_id, lock=True)
     try:
-        flow.withdraw(
-            session,
-            app,
-            at=deps_of(request).clock.now(),
-            actor=customer_actor(request, who),
-        )
+        flow.withdraw(session, app, at=ctx.now, actor=customer_actor(ctx.request, who))
     except AppError as exc:
-        return _error(request, session, tenant, who, app_id, exc)
-    session.commit()
+        return _error(ctx, session, tenant, who, app_id, exc)
     return RedirectResponse(f"/{tenant.slug}/applications/{app_id}", status_code=303)
 
 
@@ -473,13 +438,11 @@ def object_to(
     objection: str,
     request: Request,
     tenant: Tenant = Depends(current_tenant),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    deps = deps_of(request)
     try:
-        flow.object_to(
-            session, deps.settings, tenant, objection, at=deps.clock.now(), ip=client_ip(request)
-        )
+        flow.object_to(session, ctx.settings, tenant, objection, at=ctx.now, ip=ctx.ip)
     except AppError as exc:
         return render(
             request,
@@ -487,5 +450,4 @@ def object_to(
             {"objection": objection, "done": False, "error": app_error_message(request, exc)},
             STATUS[exc.kind],
         )
-    session.commit()
     return render(request, "objection.html", {"objection": objection, "done": True, "error": None})

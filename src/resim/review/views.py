@@ -21,7 +21,7 @@ from resim.replacement import queries
 from resim.replacement.risk import REASONS
 from resim.review import service
 from resim.tenant.models import Tenant
-from resim.web.context import DB, client_ip, deps_of
+from resim.web.context import CTX, DB, Context
 from resim.web.errors import STATUS, app_error_message
 from resim.web.security import csrf, current_tenant
 from resim.web.templating import render
@@ -42,6 +42,7 @@ def queue_page(
     overdue: str = Query(""),
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.QUEUE)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     filters = service.Filters(
@@ -50,17 +51,16 @@ def queue_page(
         older_than_hours=_int(older_than_hours),
         overdue_only=bool(overdue),
     )
-    now = deps_of(request).clock.now()
-    items = service.queue(session, tenant.id, now, filters)
+    items = service.queue(session, tenant.id, ctx.now, filters)
     return render(
         request,
         "office_queue.html",
-        {"items": items, "filters": filters, "reasons": REASONS, "now": now},
+        {"items": items, "filters": filters, "reasons": REASONS, "now": ctx.now},
     )
 
 
 def _review_page(
-    request: Request,
+    ctx: Context,
     session: Session,
     tenant: Tenant,
     who: AgentPrincipal,
@@ -69,15 +69,14 @@ def _review_page(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    now = deps_of(request).clock.now()
     app = queries.for_review(session, tenant.id, app_id)
     holder = customers.get(session, tenant.id, app.customer_id)
     line = lines.get_line(session, tenant.id, app.line_id)
     decided = service.decisions(session, tenant.id, app.id)
     names = agents.names(session, tenant.id)
-    claim = service.claim_of(session, tenant.id, app.id, now)
+    claim = service.claim_of(session, tenant.id, app.id, ctx.now)
     return render(
-        request,
+        ctx.request,
         "office_review.html",
         {
             "app": app,
@@ -109,17 +108,17 @@ def _review_page(
 
 @router.get("/applications/{app_id}")
 def review_page(
-    request: Request,
     app_id: uuid.UUID,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.QUEUE)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    return _review_page(request, session, tenant, who, app_id)
+    return _review_page(ctx, session, tenant, who, app_id)
 
 
 def _decide(
-    request: Request,
+    ctx: Context,
     session: Session,
     tenant: Tenant,
     who: AgentPrincipal,
@@ -127,20 +126,19 @@ def _decide(
     step: str,
     **form: str,
 ) -> Response:
-    deps = deps_of(request)
-    now, ip = deps.clock.now(), client_ip(request)
+    settings, now, ip = ctx.settings, ctx.now, ctx.ip
     queries.for_review(session, tenant.id, app_id)  # another tenant's: 404
     try:
         if step == "claim":
-            service.claim(session, deps.settings, who, app_id, at=now, ip=ip)
+            service.claim(session, settings, who, app_id, at=now, ip=ip)
         elif step == "release":
             service.release(session, who, app_id, at=now, ip=ip)
         elif step == "approve":
-            service.approve(session, deps.settings, who, app_id, note=form["note"], at=now, ip=ip)
+            service.approve(session, settings, who, app_id, note=form["note"], at=now, ip=ip)
         else:
             service.reject(
                 session,
-                deps.settings,
+                settings,
                 who,
                 app_id,
                 reason=form["reason"],
@@ -153,15 +151,14 @@ def _decide(
         if isinstance(exc, NotFound):
             raise
         return _review_page(
-            request,
+            ctx,
             session,
             tenant,
             who,
             app_id,
-            error=app_error_message(request, exc),
+            error=app_error_message(ctx.request, exc),
             status=STATUS[exc.kind],
         )
-    session.commit()
     target = f"/{tenant.slug}/office/applications/{app_id}"
     if step in ("approve", "reject"):
         target = f"/{tenant.slug}/office/queue?done={app_id}"
@@ -170,75 +167,73 @@ def _decide(
 
 @router.post("/applications/{app_id}/claim", dependencies=[Depends(csrf)])
 def claim(
-    request: Request,
     app_id: uuid.UUID,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.DECIDE)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    return _decide(request, session, tenant, who, app_id, "claim")
+    return _decide(ctx, session, tenant, who, app_id, "claim")
 
 
 @router.post("/applications/{app_id}/release", dependencies=[Depends(csrf)])
 def release(
-    request: Request,
     app_id: uuid.UUID,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.DECIDE)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    return _decide(request, session, tenant, who, app_id, "release")
+    return _decide(ctx, session, tenant, who, app_id, "release")
 
 
 @router.post("/applications/{app_id}/approve", dependencies=[Depends(csrf)])
 def approve(
-    request: Request,
     app_id: uuid.UUID,
     note: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.DECIDE)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    return _decide(request, session, tenant, who, app_id, "approve", note=note)
+    return _decide(ctx, session, tenant, who, app_id, "approve", note=note)
 
 
 @router.post("/applications/{app_id}/reject", dependencies=[Depends(csrf)])
 def reject(
-    request: Request,
     app_id: uuid.UUID,
     reason: str = Form(""),
     note: str = Form(""),
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.DECIDE)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
-    return _decide(request, session, tenant, who, app_id, "reject", reason=reason, note=note)
+    return _decide(ctx, session, tenant, who, app_id, "reject", reason=reason, note=note)
 
 
 @router.get("/applications/{app_id}/documents/{document_id}")
 def document(
-    request: Request,
     app_id: uuid.UUID,
     document_id: uuid.UUID,
     tenant: Tenant = Depends(current_tenant),
     who: AgentPrincipal = Depends(office(Action.DOCUMENTS)),
+    ctx: Context = CTX,
     session: Session = DB,
 ) -> Response:
     """The decrypted document, for display only: audited, never cached."""
     app = queries.for_review(session, tenant.id, app_id)
     if document_id not in {d.id for d in identity.documents_of(session, tenant.id, app.id)}:
         raise NotFound("DOCUMENT_NOT_FOUND", "This document does not exist.")
-    deps = deps_of(request)
     found, clear = identity.open_document(
         session,
-        keyring=keyring(deps),
-        folder=deps.settings.documents.folder,
+        keyring=keyring(ctx.deps),
+        folder=ctx.settings.documents.folder,
         tenant_id=tenant.id,
         document_id=document_id,
-        at=deps.clock.now(),
-        actor=who.actor(client_ip(request)),
+        at=ctx.now,
+        actor=who.actor(ctx.ip),
     )
-    session.commit()
     return Response(
         clear,
         media_type=found.content_type,
