@@ -94,5 +94,6 @@ def make_worker(
     deps: Deps, worker_id: str | None = None, provisioning: Ports | None = None
 ) -> Worker:
     waker = Waker(deps.engine)
+    deps.closing.callback(waker.close)  # its LISTEN connection goes with the process's ports
     table = handlers(deps, provisioning)
     return Worker(deps.sessions, deps.clock, deps.settings.jobs, table, worker_id, waker.wait)

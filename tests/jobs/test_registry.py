@@ -37,7 +37,7 @@ class Env:
     now: dt.datetime | None = None
 
 
-TOUCH = JobType("test.registry_touch", Touch)
+TOUCH = JobType("test.registry_touch", Touch, formerly=("test.registry_poke",))
 HOP = JobType("test.registry_hop", Hop, chain=True)
 
 
@@ -76,6 +76,16 @@ def test_a_typed_job_reaches_its_handler_with_its_payload(
     assert env.seen == [(3, ref)]
 
 
+def test_a_row_queued_under_the_jobs_former_name_still_runs(
+    sessions: sessionmaker[Session], clock: FixedClock
+) -> None:
+    env, ref = Env(), uuid.uuid4()
+    with transaction(sessions) as session:
+        jobs.enqueue(session, "test.registry_poke", {"n": 5, "ref": str(ref)}, at=clock.now())
+    assert [o.status for o in _worker(sessions, clock, env).run_until_idle()] == [JobStatus.DONE]
+    assert env.seen == [(5, ref)]
+
+
 def test_a_payload_that_does_not_fit_its_job_is_parked_at_once(
     sessions: sessionmaker[Session], clock: FixedClock
 ) -> None:
@@ -101,6 +111,8 @@ def test_enqueueing_another_jobs_payload_is_refused(
 def test_a_job_is_declared_once_with_one_handler() -> None:
     with pytest.raises(ValueError, match="twice"):
         JobType("test.registry_touch", Touch)
+    with pytest.raises(ValueError, match="twice"):
+        JobType("test.registry_other", Touch, formerly=("test.registry_poke",))
     with pytest.raises(ValueError, match="feature"):
         JobType("RegistryTouch", Touch)
     with pytest.raises(ValueError, match="handler already"):
@@ -135,6 +147,19 @@ def test_a_chained_step_of_a_dead_worker_is_taken_after_its_lease(
     clock.advance(dt.timedelta(seconds=61))
     other_env.now = clock.now()
     assert [o.status for o in other.run_until_idle()] == [JobStatus.DONE]
+    assert env.hops == [1] and other_env.hops == [0]
+
+
+def test_a_stopping_worker_gives_back_the_step_it_holds(
+    sessions: sessionmaker[Session], clock: FixedClock
+) -> None:
+    env, other_env = Env(now=clock.now()), Env(now=clock.now())
+    with transaction(sessions) as session:
+        HOP.enqueue(session, Hop(left=1), at=clock.now())
+    stopping = _worker(sessions, clock, env)
+    assert len(stopping.run_until_idle(limit=1)) == 1  # then it stops, holding the next step
+    other = _worker(sessions, clock, other_env)
+    assert [o.status for o in other.run_until_idle()] == [JobStatus.DONE]  # at once, no lease
     assert env.hops == [1] and other_env.hops == [0]
 
 

@@ -63,7 +63,8 @@ def test_the_number_moves_to_the_new_imsi_in_osmo_hlr(
     details = osmo.details(line.imsi)
     assert (details["aud3g.k"], details["aud3g.opc"]) == (stocked.ki.lower(), stocked.opc.lower())
     assert "SET subscriber.create" in hlr_calls and "SET subscriber.delete" in hlr_calls
-    with deps.sessions() as session:  # another system: each of its steps is a job of its own
+    # Another system: each call to it is a step of its own, so a crash repeats only that one.
+    with deps.sessions() as session:
         steps = session.scalars(
             select(Job.payload["step"].as_string()).where(Job.name == provisioning.STEP.name)
         ).all()

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from resim.deps import Deps, keyring
@@ -267,16 +267,15 @@ def test_without_stock_the_order_is_cancelled(deps: Deps, clock: FixedClock) -> 
     assert prov.new_iccid is not None and sandbox_state(prov.new_iccid) == "Available"
 
 
-def test_with_the_embedded_registry_the_network_steps_share_the_confirm_steps_transaction(
+def test_a_first_round_queued_by_the_previous_release_still_runs(
     deps: Deps, clock: FixedClock
 ) -> None:
-    """Only calls to another system get a job of their own: downloadOrder, confirmOrder."""
+    """Rows an earlier release left in the queue under the job's old name are run."""
     case = holder(deps.sessions, clock.now())
     app_id = approve(deps.sessions, case, clock.now())
+    with deps.sessions() as session, session.begin():
+        session.execute(
+            update(Job).where(Job.name == "replacement.provision").values(name="provisioning.start")
+        )
     run(deps, clock)
     assert state_of(deps.sessions, app_id) == ("code_ready", None)
-    with deps.sessions() as session:
-        steps = session.scalars(
-            select(Job.payload["step"].as_string()).where(Job.name == provisioning.STEP.name)
-        ).all()
-    assert sorted(steps) == ["confirm", "order"]

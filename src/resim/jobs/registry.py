@@ -3,10 +3,10 @@
 A feature declares each of its jobs as a :class:`JobType` next to the service that enqueues
 it, and attaches the handler in its ``tasks.py``::
 
-    STEP = JobType("provisioning.step", StepPayload, chain=True)   # service.py
+    STEP = JobType("provisioning.step", StepRef, chain=True)   # service.py
 
-    @STEP.handler                                                   # tasks.py
-    def step(env: Env, session: Session, payload: StepPayload) -> None: ...
+    @STEP.handler                                               # tasks.py
+    def step(env: Env, session: Session, payload: StepRef) -> None: ...
 
 ``env`` is what the handler needs from the process (ports, settings, clock): each feature's
 ``tasks.py`` names it as a small ``Protocol``, and the composition root (``resim.tasks``)
@@ -50,14 +50,19 @@ class JobType(Generic[P]):
     worker claims it in that handler's transaction and runs it next (a workflow's steps do
     not each wait for a poll of the queue)."""
 
-    def __init__(self, name: str, payload: type[P], *, chain: bool = False) -> None:
-        if not service.valid_name(name):
-            raise ValueError(f"job names are '<feature>.<action>', not {name!r}")
-        if name in _DECLARED:
-            raise ValueError(f"job {name!r} is declared twice")
+    def __init__(
+        self, name: str, payload: type[P], *, chain: bool = False, formerly: tuple[str, ...] = ()
+    ) -> None:
+        for known in (name, *formerly):
+            if not service.valid_name(known):
+                raise ValueError(f"job names are '<feature>.<action>', not {known!r}")
+            if known in _DECLARED or any(known in _names(t) for t in _DECLARED.values()):
+                raise ValueError(f"job {known!r} is declared twice")
         self.name = name
         self.payload = payload
         self.chain = chain
+        # Names an earlier release queued this job under: rows it left still run.
+        self.formerly = formerly
         self._run: Run[P] | None = None
         _DECLARED[name] = self
 
@@ -110,10 +115,19 @@ class JobType(Generic[P]):
         return handle
 
 
+def _names(job_type: JobType[Any]) -> tuple[str, ...]:
+    return (job_type.name, *job_type.formerly)
+
+
 def declared() -> list[JobType[Any]]:
     return list(_DECLARED.values())
 
 
 def handlers(env: object, types: Iterable[JobType[Any]] | None = None) -> dict[str, Handler]:
-    """Every declared job (or ``types``) bound to ``env``: the worker's table."""
-    return {t.name: t.bind(env) for t in (declared() if types is None else types)}
+    """Every declared job (or ``types``) bound to ``env``, under its name and the names it
+    had before: the worker's table."""
+    table: dict[str, Handler] = {}
+    for job_type in declared() if types is None else types:
+        bound = job_type.bind(env)
+        table.update(dict.fromkeys(_names(job_type), bound))
+    return table

@@ -51,8 +51,9 @@ def enqueue(
     session.flush()
     if chain:
         session.info.setdefault(CHAINED, []).append(job)
-    transaction = session.get_transaction()
-    if session.info.get(NOTIFIED) is not transaction:  # once per transaction is enough
+    # Once per transaction is enough; a savepoint's own, since its rollback drops it.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if session.info.get(NOTIFIED) is not transaction:
         session.info[NOTIFIED] = transaction
         notify_workers(session)
     return job

@@ -100,6 +100,8 @@ class Worker:
         enqueued: list[Job] = session.info.pop(CHAINED, [])
         now = self.clock.now()
         for job in enqueued:
+            if job not in session:  # its savepoint rolled back: it was never queued
+                continue
             if job.status == JobStatus.QUEUED and job.run_after <= now:
                 self._lease(job, now)
                 session.flush()
@@ -178,7 +180,23 @@ class Worker:
             if outcome is None:
                 break
             outcomes.append(outcome)
+        self.release()
         return outcomes
+
+    def release(self) -> None:
+        """Give back the chained job this worker holds but will not run now (it stops):
+        queued again at once, for any worker, rather than after its lease."""
+        job, self._chained = self._chained, None
+        if job is None:
+            return
+        with transaction(self.sessions) as session:
+            current = session.get(Job, job.id, with_for_update=True)
+            if current is None or current.locked_by != self.worker_id:
+                return
+            if current.status == JobStatus.RUNNING:
+                current.status = JobStatus.QUEUED
+                current.locked_by = current.locked_until = None
+                current.attempts = max(current.attempts - 1, 0)
 
     def run_forever(self) -> None:
         log.info("worker.started", worker=self.worker_id)
@@ -193,6 +211,10 @@ class Worker:
                     self._wait(self.settings.poll_seconds)
                 else:
                     self._stop.wait(self.settings.poll_seconds)
+        try:
+            self.release()
+        except Exception:
+            log.error("worker.release_failed", error=traceback.format_exc(limit=1))
         log.info("worker.stopped", worker=self.worker_id)
 
     def stop(self) -> None:

@@ -1,10 +1,11 @@
 """The provisioning workflow: a new profile for a line, ordered and put on the network.
 
-Each step is one job. A step reads the provisioning row, does its external calls, and in
-the same transaction records where it got to and enqueues the next step, so a crash at any
-point leaves either the step to run again or the next one queued. Steps that touch nothing
-but resim's own database (the subscriber steps on the embedded registry, the finish) join
-the transaction of the step before them: no crash can fall between them. Steps are idempotent by
+A step that calls another system is one job: it reads the provisioning row, does its
+external call, and in the same transaction records where it got to and enqueues the next
+step, so a crash at any point leaves either the step to run again or the next one queued.
+Steps that touch nothing but resim's own database (the subscriber steps on the embedded
+registry, the finish) join the transaction of the step before them: no crash can fall
+between them. Steps are idempotent by
 state: ES2+ calls reuse the functionCallIdentifier written when the provisioning began (the
 SM-DP+ answers a retry as it answered the first call), and HLR steps look at the HLR before
 changing it. A step that fails for good turns the workflow to COMPENSATE, which undoes what

@@ -58,10 +58,11 @@ class NewRound(AppRef):
 
 # The lifecycle's jobs; a step due at once runs in the same claim as the one before it.
 WINDOW_ENDS = JobType("replacement.window_ends", AppRef, chain=True)  # AGCOM window over
-PROVISION = JobType("replacement.provision", AppRef, chain=True)  # first provisioning round
-CODE_EXPIRES = JobType("replacement.code_expires", Expiry)  # not installed in time: release
-SEND_LINK = JobType("replacement.send_link", LinkOn)  # a one-time link, remembered channel
-REISSUE = JobType("replacement.reissue", NewRound, chain=True)  # asked again: a new round
+# The first provisioning round; the next three were delivery's and provisioning's jobs.
+PROVISION = JobType("replacement.provision", AppRef, chain=True, formerly=("provisioning.start",))
+CODE_EXPIRES = JobType("replacement.code_expires", Expiry, formerly=("delivery.expire",))
+SEND_LINK = JobType("replacement.send_link", LinkOn, formerly=("delivery.send_link",))
+REISSUE = JobType("replacement.reissue", NewRound, chain=True, formerly=("delivery.reissue",))
 
 OBJECTION_WORDS = {"NO", "STOP", "NON", "不"}
 

@@ -16,7 +16,9 @@ def by_id(
     session: Session, tenant_id: uuid.UUID, app_id: uuid.UUID, *, lock: bool = False
 ) -> Application | None:
     stmt = select(Application).where(Application.tenant_id == tenant_id, Application.id == app_id)
-    return session.scalar(stmt.with_for_update() if lock else stmt)
+    if lock:  # what the row holds once locked, not what the session read before
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(stmt)
 
 
 def by_objection_hash(
