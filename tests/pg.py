@@ -56,11 +56,9 @@ class Cluster:
     def _run(self, args: Sequence[str]) -> None:
         subprocess.run(self._as_owner(args), check=True, capture_output=True, timeout=120)
 
-    def _stop_command(self) -> list[str]:
+    def _stop_args(self) -> list[str]:
         data = str(self.root / "data")
-        return self._as_owner(
-            [str(self.bin / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]
-        )
+        return [str(self.bin / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]
 
     def init(self) -> None:
         data = self.root / "data"
@@ -98,7 +96,7 @@ class Cluster:
                 "start",
             ]
         )
-        stop = self._stop_command()
+        stop = self._as_owner(self._stop_args())
         self.watchdog = subprocess.Popen(
             ["sh", "-c", WATCHDOG, "watchdog", str(os.getpid()), str(self.root), *stop],
             stdin=subprocess.DEVNULL,
@@ -112,7 +110,7 @@ class Cluster:
             self.watchdog.kill()
             self.watchdog.wait()
         try:
-            self._run(self._stop_command())
+            self._run(self._stop_args())
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
