@@ -2,6 +2,10 @@
 
 The schema is built once per backend by the real migrations (a template), then each test
 gets a copy: a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL.
+
+Under pytest-xdist every worker has its own of everything session-scoped here: its own
+PostgreSQL cluster (or, with RESIM_TEST_PG_URL, its own template database in the given one),
+its own templates, its own SM-DP+ sandbox, and its ports and addresses (tests.workers).
 """
 
 from __future__ import annotations
@@ -28,13 +32,30 @@ from resim.kit.clock import FixedClock
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 from tests.pg import Cluster, start_cluster
+from tests.workers import worker_id
 
 BACKENDS = [b for b in os.environ.get("RESIM_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
 START = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
+PG_TEMPLATE = f"resim_template_{worker_id()}"  # workers sharing RESIM_TEST_PG_URL never meet
 
 
 def pytest_report_header() -> str:
     return f"resim databases: {', '.join(BACKENDS)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _var_per_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Settings built from the environment (``resim`` commands run by tests, ``Settings()``)
+    keep their files in this worker's own folder, not in the checkout's var/, where workers
+    would share one SM-DP+ sandbox state file and a developer's demo data."""
+    var = tmp_path_factory.mktemp("var")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RESIM_VAR_DIR", str(var))
+        patch.setenv("RESIM_SMDP__SANDBOX_DB", str(var / "smdp-sandbox.sqlite3"))
+        patch.setenv("RESIM_EMAIL__OUTBOX_DIR", str(var / "outbox" / "email"))
+        patch.setenv("RESIM_SMS__OUTBOX_DIR", str(var / "outbox" / "sms"))
+        patch.setenv("RESIM_DOCUMENTS__FOLDER", str(var / "documents"))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -68,10 +89,10 @@ def templates(
         admin = _pg_admin_url(request.getfixturevalue("pg_cluster"))
         engine = create_engine(admin, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS resim_template"))
-            conn.execute(text("CREATE DATABASE resim_template"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}"'))
+            conn.execute(text(f'CREATE DATABASE "{PG_TEMPLATE}"'))
         engine.dispose()
-        url = make_url(admin).set(database="resim_template").render_as_string(hide_password=False)
+        url = make_url(admin).set(database=PG_TEMPLATE).render_as_string(hide_password=False)
         upgrade(url)
         found["postgresql"] = admin
     return found
@@ -94,7 +115,7 @@ def db_url(
     name = f"t_{uuid.uuid4().hex[:16]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE resim_template'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{PG_TEMPLATE}"'))
     try:
         yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -116,7 +137,52 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         keep.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-    items[:] = keep
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    items[:] = slow_first(keep, workers)
+
+
+# The longest tests, longest first (measured with --durations): each xdist worker starts its
+# share of the run with some of them, so none is left to start near the end and run alone.
+# A test not listed here only loses this head start.
+SLOW = (
+    "tests/provisioning/test_crash.py",
+    "tests/cli/test_cli.py::test_demo_loads_valid_data_once",
+    "tests/camara/test_demo.py",
+    "tests/jobs/test_worker.py::test_two_worker_processes",
+    "tests/office/test_matrix.py",
+    "tests/e2e/",
+    "tests/camara/test_openapi.py",
+    "tests/kit/test_activation_code.py",
+    "tests/cli/test_cli.py",
+)
+
+
+def _slowness(item: pytest.Item) -> int:
+    """The rank of the first SLOW prefix the test's id starts with; len(SLOW) if none."""
+    return next((i for i, p in enumerate(SLOW) if item.nodeid.startswith(p)), len(SLOW))
+
+
+def slow_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    """``items`` reordered so that each of the contiguous shares xdist's worksteal scheduler
+    first hands the ``workers`` workers (sizes as it computes them) begins with slow tests,
+    dealt out longest first; every other test keeps its place in the order."""
+    if workers < 2:
+        return items
+    slow = sorted((i for i in items if _slowness(i) < len(SLOW)), key=_slowness)
+    rest = [i for i in items if _slowness(i) == len(SLOW)]
+    sizes, left = [], len(items)
+    for share in range(workers):
+        sizes.append(left // (workers - share))
+        left -= sizes[-1]
+    heads: list[list[pytest.Item]] = [[] for _ in sizes]
+    for n, item in enumerate(slow):
+        heads[n % workers].append(item)
+    ordered: list[pytest.Item] = []
+    for head, size in zip(heads, sizes, strict=True):
+        ordered += head
+        ordered += rest[: max(0, size - len(head))]
+        rest = rest[max(0, size - len(head)) :]
+    return ordered + rest
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.pg import free_port
+from tests.workers import free_port
 
 BEARERBOX = "/usr/sbin/bearerbox"
 SMSBOX = "/usr/sbin/smsbox"

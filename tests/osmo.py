@@ -1,10 +1,9 @@
 """A real osmo-hlr for tests: started on its own loopback address (its CTRL port is fixed at
-4259, so parallel instances differ by address), stopped when the block ends."""
+4259, so parallel instances differ by address: each xdist worker has its own block of
+addresses, see tests.workers), stopped when the block ends."""
 
 from __future__ import annotations
 
-import itertools
-import os
 import shutil
 import socket
 import subprocess
@@ -13,8 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.workers import free_host
+
 CTRL_PORT = 4259
-_hosts = itertools.count(20 + os.getpid() % 100)
 
 CONFIG = """\
 log stderr
@@ -36,7 +36,7 @@ def osmo_hlr(folder: Path) -> Iterator[str]:
     binary = shutil.which("osmo-hlr") or "/usr/bin/osmo-hlr"
     if not Path(binary).exists():
         raise RuntimeError("osmo-hlr is not installed: ./scripts/test-deps installs it")
-    host = f"127.0.0.{next(_hosts) % 200 + 20}"
+    host = free_host(CTRL_PORT)
     config = folder / "osmo-hlr.cfg"
     config.write_text(CONFIG.format(host=host))
     log = (folder / "osmo-hlr.log").open("w")

@@ -15,13 +15,14 @@ from resim.deps import build_deps
 from resim.kit.clock import FixedClock
 from tests import factories
 from tests.helpers import deliver
-from tests.integrations.test_smtp import Mailbox, _port
+from tests.integrations.test_smtp import Mailbox
+from tests.workers import free_port
 
 
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     box = Mailbox()
-    port = _port()
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     yield box, port

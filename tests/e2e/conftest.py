@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -16,9 +17,10 @@ from resim.app import create_app
 from resim.config import Settings
 from resim.deps import build_deps
 from tests import factories
-from tests.pg import free_port
+from tests.workers import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,16 @@ def live(settings: Settings) -> Iterator[Live]:
     server.should_exit = True
     thread.join(timeout=15)
     deps.close()
+
+
+@pytest.fixture
+def screenshots(backend: str) -> Path:
+    """Where a browser test saves what it saw for people to look at: test-results/<backend>/,
+    so the SQLite and PostgreSQL runs of one test (maybe at once, on two xdist workers) never
+    write the same file."""
+    folder = RESULTS / backend
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def page_in(browser: Browser, language: str) -> Page:

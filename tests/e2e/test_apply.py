@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, expect
@@ -132,7 +133,7 @@ def _wait_for_state(page: Page, state: str) -> None:
 
 @pytest.mark.parametrize("language", ["it", "en", "zh"])
 def test_a_low_risk_application_is_approved_and_provisioned_automatically(
-    browser: Browser, live: Live, language: str
+    browser: Browser, live: Live, language: str, screenshots: Path
 ) -> None:
     holder = _prepare(live, sim_changed=False)
     page = page_in(browser, language)
@@ -143,7 +144,7 @@ def test_a_low_risk_application_is_approved_and_provisioned_automatically(
     states = page.locator("ol.timeline li").evaluate_all("items => items.map(i => i.dataset.state)")
     assert states == ["draft", "awaiting_confirmation", "approved", "provisioning", "code_ready"]
     expect(page.locator("#code-ready")).to_be_visible()
-    _deliver_and_install(page, live, holder, language)
+    _deliver_and_install(page, live, holder, language, screenshots)
     page.context.close()
 
 
@@ -170,7 +171,9 @@ def _from_outbox(page: Page, live: Live, selector: str, to: str, pattern: str, w
         outbox.close()
 
 
-def _deliver_and_install(page: Page, live: Live, holder: Customer, language: str) -> None:
+def _deliver_and_install(
+    page: Page, live: Live, holder: Customer, language: str, screenshots: Path
+) -> None:
     """The code on screen, the SMS link followed from the outbox, the sandbox playing the
     phone, then the line active again and the receipt."""
     app_url = page.url
@@ -178,7 +181,7 @@ def _deliver_and_install(page: Page, live: Live, holder: Customer, language: str
     expect(page.locator("#qr svg")).to_be_visible()
     code = ActivationCode.parse(page.locator("#activation-code").input_value())
     assert page.locator("#matching-id").inner_text() == code.matching_id
-    page.screenshot(path=f"test-results/esim-code-{language}.png", full_page=True)
+    page.screenshot(path=screenshots / f"esim-code-{language}.png", full_page=True)
 
     page.goto(app_url)
     page.locator("#link-sms").click()
@@ -199,7 +202,7 @@ def _deliver_and_install(page: Page, live: Live, holder: Customer, language: str
     page.locator("#open-link button").click()
     expect(page.locator("#qr svg")).to_be_visible()
     assert ActivationCode.parse(page.locator("#activation-code").input_value()) == code
-    page.screenshot(path=f"test-results/esim-link-{language}.png", full_page=True)
+    page.screenshot(path=screenshots / f"esim-link-{language}.png", full_page=True)
 
     # The SM-DP+ sandbox plays the phone: download, install, and it tells resim.
     iccid = next(
@@ -213,17 +216,19 @@ def _deliver_and_install(page: Page, live: Live, holder: Customer, language: str
     _wait_for_state(page, "installed")
     expect(page.locator("#receipt")).to_be_visible()
     assert PAID[language] in page.locator("#receipt-payment").inner_text()
-    page.screenshot(path=f"test-results/esim-installed-{language}.png", full_page=True)
+    page.screenshot(path=screenshots / f"esim-installed-{language}.png", full_page=True)
     page.goto(f"{live.url}/acme/lines/{live.world.msisdns[0]}")
     expect(page.locator(".badge.state-active").first).to_be_visible()
 
 
-def test_a_risky_application_waits_for_review(browser: Browser, live: Live) -> None:
+def test_a_risky_application_waits_for_review(
+    browser: Browser, live: Live, screenshots: Path
+) -> None:
     holder = _prepare(live, sim_changed=True)
     page = page_in(browser, "en")
     sign_in(page, live, live.world.email, LABELS["en"])
     _apply(page, live, holder)
     _wait_for_state(page, "in_review")
     expect(page.locator(".app-state")).to_contain_text("Being checked by our staff")
-    page.screenshot(path="test-results/application-in-review.png", full_page=True)
+    page.screenshot(path=screenshots / "application-in-review.png", full_page=True)
     page.context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 
 import pyotp
 from playwright.sync_api import Browser, Page, expect
@@ -63,7 +64,7 @@ def _state(page: Page) -> str | None:
 
 
 def test_an_agent_signs_in_with_totp_and_approves_a_medium_risk_application(
-    browser: Browser, live: Live, settings: Settings
+    browser: Browser, live: Live, settings: Settings, screenshots: Path
 ) -> None:
     email, secret = _member(live, settings, Role.AGENT)
     sessions = _sessions(live)
@@ -79,7 +80,7 @@ def test_an_agent_signs_in_with_totp_and_approves_a_medium_risk_application(
     expect(page.locator("#risk-reasons")).to_contain_text("La SIM di questa linea è cambiata")
     page.click("#claim")
     page.fill("#approve-note", "Intestatario richiamato al numero alternativo")
-    page.screenshot(path="test-results/office-review-it.png", full_page=True)
+    page.screenshot(path=screenshots / "office-review-it.png", full_page=True)
     page.click("#approve")
     expect(page.locator("#decided")).to_be_visible()
     page.goto(f"{live.url}/acme/office/applications/{app_id}")
@@ -92,7 +93,7 @@ def test_an_agent_signs_in_with_totp_and_approves_a_medium_risk_application(
 
 
 def test_a_high_risk_application_needs_a_supervisors_second_approval(
-    browser: Browser, live: Live, settings: Settings
+    browser: Browser, live: Live, settings: Settings, screenshots: Path
 ) -> None:
     agent_email, agent_secret = _member(live, settings, Role.AGENT)
     boss_email, boss_secret = _member(live, settings, Role.SUPERVISOR)
@@ -116,13 +117,13 @@ def test_a_high_risk_application_needs_a_supervisors_second_approval(
     boss.click("#approve")
     boss.goto(f"{live.url}{review}")
     assert _state(boss) in ("approved", "provisioning", "code_ready")
-    boss.screenshot(path="test-results/office-four-eyes-en.png", full_page=True)
+    boss.screenshot(path=screenshots / "office-four-eyes-en.png", full_page=True)
     agent.context.close()
     boss.context.close()
 
 
 def test_an_auditor_verifies_the_chain_and_exports_it(
-    browser: Browser, live: Live, settings: Settings
+    browser: Browser, live: Live, settings: Settings, screenshots: Path
 ) -> None:
     email, secret = _member(live, settings, Role.AUDITOR)
     page = page_in(browser, "zh")
@@ -132,7 +133,7 @@ def test_an_auditor_verifies_the_chain_and_exports_it(
     page.click("#verify-chain")
     expect(page.locator("#chain-result")).to_have_attribute("data-holds", "yes")
     expect(page.locator("#chain-result")).to_contain_text("链完整")
-    page.screenshot(path="test-results/office-audit-zh.png", full_page=True)
+    page.screenshot(path=screenshots / "office-audit-zh.png", full_page=True)
     with page.expect_download() as download:
         page.click("nav.office a[href$='/office/audit']")
         page.click("#export")

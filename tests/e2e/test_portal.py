@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -94,7 +95,9 @@ def test_sign_in_and_see_the_status_in_each_language(
     page.context.close()
 
 
-def test_suspend_and_reactivate_a_lost_line(browser: Browser, live: Live) -> None:
+def test_suspend_and_reactivate_a_lost_line(
+    browser: Browser, live: Live, screenshots: Path
+) -> None:
     labels = LABELS["it"]
     page = page_in(browser, "it")
     sign_in(page, live, live.world.email, labels)
@@ -105,7 +108,7 @@ def test_suspend_and_reactivate_a_lost_line(browser: Browser, live: Live) -> Non
     expect(page.get_by_role("status")).to_contain_text(labels["suspended"])
     expect(page.locator("h1 .badge")).to_have_text(labels["badge_suspended"])
     expect(page.locator("ol.events li").first).to_contain_text("Linea sospesa (rubato)")
-    page.screenshot(path=str(live_screenshot_path()), full_page=True)
+    page.screenshot(path=screenshots / "suspended-line.png", full_page=True)
     page.get_by_role("button", name=labels["reactivate"]).click()
     expect(page.get_by_role("status")).to_contain_text(labels["active_again"])
     page.goto(f"{live.url}/acme/lines")
@@ -132,11 +135,3 @@ def test_a_wrong_code_is_explained_in_the_page(browser: Browser, live: Live) -> 
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("This code is wrong or has expired")
     page.context.close()
-
-
-def live_screenshot_path() -> object:
-    from pathlib import Path
-
-    folder = Path("test-results")
-    folder.mkdir(exist_ok=True)
-    return folder / "suspended-line.png"

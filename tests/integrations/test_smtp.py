@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -14,6 +13,7 @@ from resim.config import EmailSettings
 from resim.errors import IntegrationError
 from resim.integrations.email.port import EmailMessage
 from resim.integrations.email.smtp import SmtpEmail
+from tests.workers import free_port
 
 
 class Mailbox:
@@ -28,17 +28,10 @@ class Mailbox:
         return "250 OK"
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, int]]:
     box = Mailbox()
-    port = _port()
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -85,7 +78,7 @@ def test_a_temporary_refusal_is_retried(smtp: tuple[Mailbox, int]) -> None:
 
 def test_no_server_is_a_transient_failure() -> None:
     with pytest.raises(IntegrationError) as raised:
-        SmtpEmail(EmailSettings(backend="smtp", smtp_port=_port(), smtp_timeout_seconds=2)).send(
-            MESSAGE
-        )
+        SmtpEmail(
+            EmailSettings(backend="smtp", smtp_port=free_port(), smtp_timeout_seconds=2)
+        ).send(MESSAGE)
     assert raised.value.transient

@@ -21,7 +21,7 @@ from resim.replacement.models import Application, ApplicationEvent
 from resim.replacement.states import ApplicationState
 from resim.tenant import service as tenants
 from tests import factories
-from tests.pg import free_port
+from tests.workers import free_port
 
 
 @dataclass(frozen=True)

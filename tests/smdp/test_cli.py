@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +13,7 @@ import httpx
 from resim.integrations.es2plus.client import Es2PlusClient
 from resim.kit.telecom import Iccid
 from tests.smdp.conftest import call_id
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.workers import free_port
 
 
 def test_the_standalone_sandbox_keeps_its_state_across_restarts(tmp_path: Path) -> None:
@@ -28,7 +22,7 @@ def test_the_standalone_sandbox_keeps_its_state_across_restarts(tmp_path: Path) 
     reserved: list[str] = []
     said: list[str] = []
     for run in range(2):
-        port = _free_port()
+        port = free_port()
         args = [sys.executable, "-m", "resim", "smdp-sandbox", "--port", str(port)]
         args += ["--db", str(state), "--requester", "resim"]
         if run == 0:

@@ -23,8 +23,8 @@ from resim.message.models import SmsReport
 from resim.tasks import make_worker
 from tests import factories
 from tests.kannel import Kannel, running_kannel
-from tests.pg import free_port
 from tests.servers import serve
+from tests.workers import free_port
 
 TO = "+41791234567"
 # Reports on the texts of the tests that send without resim listening go nowhere.
