@@ -11,7 +11,7 @@ it, and attaches the handler in its ``tasks.py``::
 ``env`` is what the handler needs from the process (ports, settings, clock): each feature's
 ``tasks.py`` names it as a small ``Protocol``, and the composition root (``resim.tasks``)
 hands the same wired object to every handler (and has mypy check that it fits them all).
-Enqueueing is typed too (``STEP.enqueue(session, StepPayload(...), at=...)``), so a payload
+Enqueueing is typed too (``STEP.enqueue(session, StepRef(...), at=...)``), so a payload
 that does not fit its job is a type error, not a parked job. The worker stays generic: it
 sees only the plain ``name -> handler(session, dict)`` table that :func:`handlers` builds.
 """
@@ -56,7 +56,7 @@ class JobType(Generic[P]):
         for known in (name, *formerly):
             if not service.valid_name(known):
                 raise ValueError(f"job names are '<feature>.<action>', not {known!r}")
-            if known in _DECLARED or any(known in _names(t) for t in _DECLARED.values()):
+            if any(known in _names(t) for t in _DECLARED.values()):
                 raise ValueError(f"job {known!r} is declared twice")
         self.name = name
         self.payload = payload

@@ -136,18 +136,26 @@ def advance(session: Session, ports: Ports, prov_id: uuid.UUID, expected: str) -
                 following = STEPS[Step(prov.step)](session, ports, prov, calls.append, at)
             except (IntegrationError, StepFailed) as exc:
                 outcome = _failed(session, ports, prov, exc, at)
-                break
-            prov.step, prov.tries, prov.last_error = following, 0, None
-            if following in (Step.DONE, Step.FAILED):
-                prov.active_line_id, prov.finished_at = None, at
-                outcome = _done(prov, at) if following == Step.DONE else _failure(prov, at)
-            elif not _local(session, ports, following):
-                _next(session, prov, at)
-                outcome = ONGOING
-            # else: the next step touches only this database: it joins this transaction
+            else:
+                outcome = _went_on(session, ports, prov, following, at)
     finally:
         _record(session, prov, calls, at)
     return outcome
+
+
+def _went_on(
+    session: Session, ports: Ports, prov: Provisioning, following: Step, at: dt.datetime
+) -> Outcome | None:
+    """Record a step's success: the round's end, the next step queued, or None when the
+    next step touches only this database and joins this transaction."""
+    prov.step, prov.tries, prov.last_error = following, 0, None
+    if following in (Step.DONE, Step.FAILED):
+        prov.active_line_id, prov.finished_at = None, at
+        return _done(prov, at) if following == Step.DONE else _failure(prov, at)
+    if _local(session, ports, following):
+        return None
+    _next(session, prov, at)
+    return ONGOING
 
 
 # Steps that call nothing but the subscriber database (and resim's own tables).
